@@ -1,0 +1,20 @@
+"""Context variables that tell helper functions which actor is running.
+
+The dispatcher sets `current_cell` while it runs actor code, and Twisted's
+`inlineCallbacks` and `Deferred.fromCoroutine` copy the context when a
+generator or coroutine starts, so every later step of that generator sees the
+same actor.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spinoff.actor._cell import Cell
+
+current_cell: ContextVar[Cell | None] = ContextVar("spinoff_current_cell", default=None)
+constructing_cell: ContextVar[Cell | None] = ContextVar(
+    "spinoff_constructing_cell", default=None
+)
