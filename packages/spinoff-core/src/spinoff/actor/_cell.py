@@ -185,7 +185,7 @@ class Cell:
         self.is_process = False
         self.hwm_reported = False
         self.busy: Deferred[Any] | None = None
-        self.waiter: tuple[tuple[Any, ...], Deferred[Any]] | None = None
+        self.waiter: tuple[tuple[Any, ...], Deferred[Any], int] | None = None
         self.mailbox: deque[Any] | None = None
         self.system: deque[tuple[Any, ...]] | None = None
         self.children: dict[str, Cell] | None = None
@@ -299,9 +299,12 @@ class Cell:
     def _feed_waiters(self, mailbox: deque[Any]) -> int:
         count = 0
         while mailbox and self.waiter is not None and self.ready():
-            patterns, d = self.waiter
-            index = find_match(mailbox, patterns)
+            patterns, d, checked = self.waiter
+            index = find_match(mailbox, patterns, checked)
             if index < 0:
+                # Remember how far the mailbox was searched, so that a long
+                # queue of unwanted messages is not searched again per arrival.
+                self.waiter = (patterns, d, len(mailbox))
                 break
             message = mailbox[index]
             del mailbox[index]
@@ -748,11 +751,15 @@ def default_decision(exc: BaseException, in_start: bool) -> supervision.Decision
     return supervision.Restart
 
 
-def find_match(mailbox: deque[Any], patterns: tuple[Any, ...]) -> int:
-    """Return the index of the first message equal to any pattern, or -1."""
+def find_match(mailbox: deque[Any], patterns: tuple[Any, ...], start: int = 0) -> int:
+    """Return the index of the first message from `start` equal to any pattern.
+
+    Returns -1 when none matches. Without patterns every message matches.
+    """
     if not patterns:
-        return 0 if mailbox else -1
-    for index, message in enumerate(mailbox):
+        return start if len(mailbox) > start else -1
+    for index in range(start, len(mailbox)):
+        message = mailbox[index]
         for pattern in patterns:
             if pattern == message:
                 return index

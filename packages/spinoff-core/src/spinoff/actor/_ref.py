@@ -64,7 +64,10 @@ class Uri:
         slash = address.find("/")
         if slash == -1:
             raise InvalidAddress(address, "the actor path is missing")
-        node = parse_node_address(address[:slash]) if slash else None
+        try:
+            node = parse_node_address(address[:slash]) if slash else None
+        except InvalidAddress as error:
+            raise InvalidAddress(address, error.reason) from None
         path = address[slash:]
         if path != "/":
             path = path.rstrip("/")

@@ -37,12 +37,14 @@ class Process(Actor):
         """
         cell = self._cell
         mailbox = cell.mailbox
+        checked = 0
         if mailbox:
             index = find_match(mailbox, patterns)
             if index >= 0:
                 message = mailbox[index]
                 del mailbox[index]
                 return succeed(message)
+            checked = len(mailbox)
         if cell.waiter is not None:
             raise RuntimeError(
                 f"{self!r} called get() while an earlier get() is still waiting; "
@@ -54,7 +56,7 @@ class Process(Actor):
                 cell.waiter = None
 
         d: Deferred[Any] = Deferred(withdraw)
-        cell.waiter = (patterns, d)
+        cell.waiter = (patterns, d, checked)
         cell.wake()
         return d
 
