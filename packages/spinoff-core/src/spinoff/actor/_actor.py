@@ -52,6 +52,7 @@ class Actor:
     __slots__ = ("__dict__", "_cell")
 
     _cell: Cell
+    _is_process = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Actor:
         cell = constructing_cell.get()

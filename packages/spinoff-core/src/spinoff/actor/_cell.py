@@ -19,6 +19,7 @@ from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
 from twisted.python.failure import Failure
 
 from spinoff.actor import supervision
+from spinoff.actor._actor import Actor, to_factory
 from spinoff.actor._context import constructing_cell, current_cell
 from spinoff.actor._ref import Ref
 from spinoff.actor.events import (
@@ -33,13 +34,14 @@ from spinoff.actor.events import (
     UnhandledMessage,
 )
 from spinoff.actor.exceptions import (
+    InvalidActorName,
+    NameConflict,
     NotAnActor,
     Unhandled,
     UnhandledTermination,
 )
 
 if TYPE_CHECKING:
-    from spinoff.actor._actor import Actor
     from spinoff.actor._node import Node
 
 # Cell states, in lifecycle order.
@@ -99,8 +101,19 @@ class Dispatcher:
 
     def schedule(self, cell: Cell) -> None:
         cell.scheduled = True
-        self.queue.append(cell)
-        if not self.draining:
+        if self.draining:
+            self.queue.append(cell)
+            return
+        # Nothing is running: run this cell at once, then whatever it queued.
+        self.draining = True
+        try:
+            cell.scheduled = False
+            cell.run_batch()
+        except Exception as exc:
+            Events.publish(ErrorIgnored(cell.ref, exc, _format_exception(exc), "dispatch"))
+        finally:
+            self.draining = False
+        if self.queue:
             self.drain()
 
     def drain(self) -> None:
@@ -187,7 +200,7 @@ class Cell:
         self.busy: Deferred[Any] | None = None
         self.waiter: tuple[tuple[Any, ...], Deferred[Any], int] | None = None
         self.mailbox: deque[Any] | None = None
-        self.system: deque[tuple[Any, ...]] | None = None
+        self.system: list[tuple[Any, ...]] | None = None
         self.children: dict[str, Cell] | None = None
         self.watchers: dict[Ref, None] | None = None
         self.watching: set[Ref] | None = None
@@ -232,8 +245,9 @@ class Cell:
     def send_system(self, *message: Any) -> None:
         system = self.system
         if system is None:
-            system = self.system = deque()
-        system.append(message)
+            self.system = [message]
+        else:
+            system.append(message)
         if not self.scheduled:
             self.dispatcher.schedule(self)
 
@@ -350,26 +364,28 @@ class Cell:
     # -- system messages ----------------------------------------------------
 
     def _process_system(self) -> None:
-        system = self.system
-        assert system is not None
-        while system:
-            message = system.popleft()
-            kind = message[0]
-            if kind == "start":
-                self._create_and_start()
-            elif kind == "stop":
-                self._stop_now()
-            elif kind == "child_terminated":
-                self._child_terminated(message[1])
-            elif kind == "failed":
-                if self.can_supervise():
-                    self._supervise(*message[1:])
-                elif self.state < STOPPING:
-                    # Decide once this cell runs again; a restart or stop of
-                    # this cell stops the failed child and makes this moot.
-                    if self.held is None:
-                        self.held = []
-                    self.held.append(message)
+        while self.system:
+            batch, self.system = self.system, None
+            for message in batch:
+                self._handle_system(message)
+
+    def _handle_system(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "start":
+            self._create_and_start()
+        elif kind == "stop":
+            self._stop_now()
+        elif kind == "child_terminated":
+            self._child_terminated(message[1])
+        elif kind == "failed":
+            if self.can_supervise():
+                self._supervise(*message[1:])
+            elif self.state < STOPPING:
+                # Decide once this cell runs again; a restart or stop of
+                # this cell stops the failed child and makes this moot.
+                if self.held is None:
+                    self.held = []
+                self.held.append(message)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -409,16 +425,13 @@ class Cell:
         except Exception as exc:
             self.fail(exc, _format_exception(exc), in_start=True)
             return
-        from spinoff.actor._actor import Actor
-        from spinoff.actor.process import Process
-
         if not isinstance(actor, Actor):
             exc = NotAnActor(factory, actor)
             self.fail(exc, _format_exception(exc), in_start=True)
             return
         actor._cell = self
         self.actor = actor
-        self.is_process = isinstance(actor, Process)
+        self.is_process = actor._is_process
         try:
             if self.is_process:
                 d = self.call_hook(actor.pre_start)
@@ -697,9 +710,6 @@ class Cell:
     # -- children and watching ------------------------------------------------
 
     def spawn(self, factory: Any, name: str | None) -> Ref:
-        from spinoff.actor._actor import to_factory
-        from spinoff.actor.exceptions import InvalidActorName, NameConflict
-
         if self.state >= STOPPING:
             raise RuntimeError(f"{self.ref!r} is stopping and cannot spawn children")
         build, args = to_factory(factory)

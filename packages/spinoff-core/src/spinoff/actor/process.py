@@ -22,6 +22,7 @@ class Process(Actor):
     """
 
     __slots__ = ()
+    _is_process = True
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """The body of the process; override it."""
