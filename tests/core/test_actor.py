@@ -230,7 +230,9 @@ def test_actor_class_cannot_be_called_directly() -> None:
         Probe()
 
 
-def test_factory_that_returns_non_actor_is_stopped(node: Node, events: list[Any]) -> None:
+def test_factory_that_returns_non_actor_is_stopped(
+    node: Node, events: list[Any]
+) -> None:
     ref = node.spawn(lambda: "not an actor")
     joined = ref.join()
 

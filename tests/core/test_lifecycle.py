@@ -187,7 +187,9 @@ def test_post_stop_error_is_ignored_event(node: Node, events: list[Any]) -> None
     assert ref.join().called
 
 
-def test_node_stop_stops_everything_and_reports(clock: Clock, events: list[Any]) -> None:
+def test_node_stop_stops_everything_and_reports(
+    clock: Clock, events: list[Any]
+) -> None:
     node = Node(clock=clock)
     refs = [node.spawn(Probe, name=name) for name in ("a", "b")]
 

@@ -87,6 +87,7 @@ def test_timed_out_get_leaves_no_waiter(node: Node, clock: Clock) -> None:
     ref << "never"
 
     assert got == ["timed out"]
+    assert ref._cell is not None
     assert list(ref._cell.mailbox or []) == ["never"]
 
 

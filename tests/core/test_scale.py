@@ -62,7 +62,9 @@ def test_chain_of_10000_nested_spawns(node: Node) -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=60))
-def test_per_sender_order_with_interleaved_senders(plan: list[tuple[int, bool]]) -> None:
+def test_per_sender_order_with_interleaved_senders(
+    plan: list[tuple[int, bool]],
+) -> None:
     """Each sender's messages arrive in the order sent, however sends interleave."""
     node = Node()
     seen: list[Any] = []

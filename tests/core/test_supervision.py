@@ -236,7 +236,9 @@ def test_restart_window_resets_after_it_elapses(node: Node, clock: Clock) -> Non
     assert child.join().called
 
 
-def test_supervise_returning_garbage_fails_parent(node: Node, events: list[Any]) -> None:
+def test_supervise_returning_garbage_fails_parent(
+    node: Node, events: list[Any]
+) -> None:
     class Parent(Actor):
         def pre_start(self) -> None:
             self.spawn(Worker.using([]), name="child")

@@ -86,11 +86,15 @@ def test_pattern_matching(pattern: Any, value: Any, expected: bool) -> None:
 
 
 def test_matchers_work_on_the_right_of_comparison() -> None:
-    assert ("ack", 5) == ("ack", ANY)
-    assert ("ack", 5) != ("ack", NOT(5))
+    message: Any = ("ack", 5)
+
+    assert message == ("ack", ANY)
+    assert message != ("ack", NOT(5))
 
 
-def test_dbg_prefixes_running_actor(node: Node, caplog: pytest.LogCaptureFixture) -> None:
+def test_dbg_prefixes_running_actor(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
     class Chatty(Actor):
         def receive(self, message: Any) -> None:
             dbg("got", message)
@@ -99,7 +103,9 @@ def test_dbg_prefixes_running_actor(node: Node, caplog: pytest.LogCaptureFixture
     node.spawn(Chatty, name="chatty") << "hi"
     dbg("outside")
 
-    lines = [record.getMessage() for record in caplog.records if record.name == __name__]
+    lines = [
+        record.getMessage() for record in caplog.records if record.name == __name__
+    ]
     assert lines == ["[/chatty] got hi", "outside"]
 
 
@@ -135,7 +141,7 @@ def test_with_timeout_fails_and_cancels(clock: Clock) -> None:
     clock.advance(1.0)
 
     failure = failure_of(outer)
-    assert failure.check(Timeout)
+    assert isinstance(failure.value, Timeout)
     assert cancelled == [True]
     assert str(failure.value) == "timed out after 1.0 s"
 

@@ -25,8 +25,8 @@ from spinoff.actor.exceptions import Unhandled as Unhandled
 from spinoff.actor.exceptions import UnhandledTermination as UnhandledTermination
 
 __all__ = [
-    "ActorTerminated",
     "Actor",
+    "ActorTerminated",
     "Hub",
     "InvalidActorName",
     "InvalidAddress",

@@ -71,6 +71,18 @@ def _format_exception(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
+def failure_value(failure: Failure) -> BaseException:
+    """The exception inside `failure` (never None for a Failure of a Deferred)."""
+    value = failure.value
+    assert value is not None
+    return value
+
+
+def _ignore_cancellation(failure: Failure) -> None:
+    if not isinstance(failure.value, CancelledError):
+        failure.raiseException()
+
+
 def as_deferred(result: object) -> Deferred[Any] | None:
     """Wrap what a hook returned: a generator, a coroutine or a Deferred.
 
@@ -110,7 +122,9 @@ class Dispatcher:
             cell.scheduled = False
             cell.run_batch()
         except Exception as exc:
-            Events.publish(ErrorIgnored(cell.ref, exc, _format_exception(exc), "dispatch"))
+            Events.publish(
+                ErrorIgnored(cell.ref, exc, _format_exception(exc), "dispatch")
+            )
         finally:
             self.draining = False
         if self.queue:
@@ -139,7 +153,11 @@ class Dispatcher:
                     Events.publish(
                         ErrorIgnored(cell.ref, exc, _format_exception(exc), "dispatch")
                     )
-                if processed >= YIELD_EVERY and queue and getattr(clock, "running", False):
+                if (
+                    processed >= YIELD_EVERY
+                    and queue
+                    and getattr(clock, "running", False)
+                ):
                     self.yield_call = clock.callLater(0, self.drain)
                     break
         finally:
@@ -355,8 +373,8 @@ class Cell:
             return None  # cancelled by a stop or restart; the outcome no longer matters
         self.busy = None
         if isinstance(result, Failure):
-            if self.state == RUNNING and not result.check(CancelledError):
-                self.fail(result.value, result.getTraceback())
+            if self.state == RUNNING and not isinstance(result.value, CancelledError):
+                self.fail(failure_value(result), result.getTraceback())
             return None
         self.wake()
         return None
@@ -426,8 +444,8 @@ class Cell:
             self.fail(exc, _format_exception(exc), in_start=True)
             return
         if not isinstance(actor, Actor):
-            exc = NotAnActor(factory, actor)
-            self.fail(exc, _format_exception(exc), in_start=True)
+            wrong = NotAnActor(factory, actor)
+            self.fail(wrong, _format_exception(wrong), in_start=True)
             return
         actor._cell = self
         self.actor = actor
@@ -457,8 +475,8 @@ class Cell:
             return None
         self.busy = None
         if isinstance(result, Failure):
-            if not result.check(CancelledError) and self.state == STARTING:
-                self.fail(result.value, result.getTraceback(), in_start=True)
+            if not isinstance(result.value, CancelledError) and self.state == STARTING:
+                self.fail(failure_value(result), result.getTraceback(), in_start=True)
             return None
         if self.state == STARTING:
             self._started(positional, keywords)
@@ -488,8 +506,8 @@ class Cell:
         self.busy = None
         self.waiter = None
         if isinstance(result, Failure):
-            if self.state == RUNNING and not result.check(CancelledError):
-                self.fail(result.value, result.getTraceback())
+            if self.state == RUNNING and not isinstance(result.value, CancelledError):
+                self.fail(failure_value(result), result.getTraceback())
             return None
         if self.state == RUNNING:
             self.stop()
@@ -513,7 +531,7 @@ class Cell:
         busy, self.busy = self.busy, None
         self.waiter = None
         if busy is not None and not busy.called:
-            busy.addErrback(lambda failure: failure.trap(CancelledError))
+            busy.addErrback(_ignore_cancellation)
             busy.cancel()
 
     def _suspend_children(self, suspended: bool) -> None:
@@ -526,7 +544,9 @@ class Cell:
             if cell.children:
                 stack.extend(cell.children.values())
 
-    def _supervise(self, child: Cell, exc: BaseException, tb: str, in_start: bool) -> None:
+    def _supervise(
+        self, child: Cell, exc: BaseException, tb: str, in_start: bool
+    ) -> None:
         if child.parent is not self or child.state != FAILED:
             return
         token = current_cell.set(self)
@@ -542,12 +562,13 @@ class Cell:
         is_guardian = self.parent is None
         if is_guardian and decision is supervision.Escalate:
             decision = supervision.Stop
-        if isinstance(decision, supervision.RestartDecision):
-            if child._restart_limit_reached(decision):
-                Events.publish(
-                    RestartLimitReached(child.ref, exc, decision.max, decision.within)
-                )
-                decision = supervision.Stop
+        if isinstance(
+            decision, supervision.RestartDecision
+        ) and child._restart_limit_reached(decision):
+            Events.publish(
+                RestartLimitReached(child.ref, exc, decision.max, decision.within)
+            )
+            decision = supervision.Stop
         event = UnhandledError if is_guardian else Error
         Events.publish(event(child.ref, exc, tb, repr(decision)))
         if decision is supervision.Resume:
@@ -559,12 +580,12 @@ class Cell:
         elif decision is supervision.Escalate:
             self.fail(exc, tb)
         else:
-            error = TypeError(
+            invalid = TypeError(
                 f"supervise() of {self.ref!r} returned {decision!r}; expected Resume, "
                 "Restart, Restart(max=N, within=T), Stop, Escalate or Default"
             )
             child.stop()
-            self.fail(error, _format_exception(error))
+            self.fail(invalid, _format_exception(invalid))
 
     def _restart_limit_reached(self, decision: supervision.RestartDecision) -> bool:
         if decision.max is None:
@@ -664,7 +685,9 @@ class Cell:
         try:
             d = self.call_hook(actor.post_stop)
         except Exception as exc:
-            Events.publish(ErrorIgnored(self.ref, exc, _format_exception(exc), "post_stop"))
+            Events.publish(
+                ErrorIgnored(self.ref, exc, _format_exception(exc), "post_stop")
+            )
             then()
             return
         if d is None:
@@ -674,7 +697,12 @@ class Cell:
         def done(outcome: object) -> None:
             if isinstance(outcome, Failure):
                 Events.publish(
-                    ErrorIgnored(self.ref, outcome.value, outcome.getTraceback(), "post_stop")
+                    ErrorIgnored(
+                        self.ref,
+                        failure_value(outcome),
+                        outcome.getTraceback(),
+                        "post_stop",
+                    )
                 )
             then()
 

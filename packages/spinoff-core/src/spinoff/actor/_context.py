@@ -8,8 +8,9 @@ same actor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from spinoff.actor._cell import Cell
@@ -18,3 +19,18 @@ current_cell: ContextVar[Cell | None] = ContextVar("spinoff_current_cell", defau
 constructing_cell: ContextVar[Cell | None] = ContextVar(
     "spinoff_constructing_cell", default=None
 )
+
+
+class ReactorTime(Protocol):
+    """The part of Twisted's `IReactorTime` the runtime uses.
+
+    The global reactor and `twisted.internet.task.Clock` both provide it.
+    `callLater` returns an `IDelayedCall`, typed `Any` because mypy cannot
+    check zope interfaces.
+    """
+
+    def seconds(self) -> float: ...
+
+    def callLater(
+        self, delay: float, callable: Callable[..., object], *args: object, **kw: object
+    ) -> Any: ...

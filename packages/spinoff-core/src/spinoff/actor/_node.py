@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime
 
 from spinoff.actor import supervision
 from spinoff.actor._actor import Actor
 from spinoff.actor._cell import RUNNING, STOPPED, Cell, Dispatcher, TerminationCallback
-from spinoff.actor._context import current_cell
+from spinoff.actor._context import ReactorTime, current_cell
 from spinoff.actor._ref import Ref, Uri
 from spinoff.actor.events import DeadLetter, Events, RemoteDeadLetter
 from spinoff.actor.exceptions import ActorTerminated, InvalidAddress
@@ -38,7 +36,7 @@ class Hub(Protocol):
         """Send to an actor on another node; never raises for delivery problems."""
 
     def watch(self, ref: Ref, callback: TerminationCallback) -> None:
-        """Call ``callback(ref, reason)`` once when the remote actor or its node dies."""
+        """Call ``callback(ref, reason)`` once when the actor or its node dies."""
 
     def unwatch(self, ref: Ref, callback: TerminationCallback) -> None:
         """Withdraw a `watch`; callbacks are matched with ``==``."""
@@ -126,15 +124,15 @@ class Node:
     def __init__(
         self,
         hub: Hub | None = None,
-        clock: IReactorTime | None = None,
+        clock: ReactorTime | None = None,
         supervision: supervision.Decision = supervision.Stop,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
 
-            clock = reactor  # type: ignore[assignment]
+            clock = reactor
         assert clock is not None
-        self.clock: IReactorTime = clock
+        self.clock: ReactorTime = clock
         self.supervision = supervision
         self.hub = hub
         self.address: str | None = hub.address if hub is not None else None
@@ -170,7 +168,8 @@ class Node:
             return Ref(self, uri)
         cell = self._resolve(uri.path)
         if cell is not None:
-            return cell.ref
+            ref: Ref = cell.ref
+            return ref
         return Ref(self, uri.with_node(self.address))
 
     def is_local_address(self, address: str | None) -> bool:
@@ -221,7 +220,9 @@ class Node:
                 cell.stop()
             return
         if self.hub is None:
-            Events.publish(RemoteDeadLetter(ref, "stop", "this node has no remoting hub"))
+            Events.publish(
+                RemoteDeadLetter(ref, "stop", "this node has no remoting hub")
+            )
         else:
             self.hub.stop_actor(ref)
 
@@ -279,7 +280,9 @@ class Node:
         promise.timer = self.clock.callLater(timeout, promise.fail, Timeout(timeout))
 
         def terminated(_ref: Ref, reason: BaseException | None) -> None:
-            promise.fail(reason if reason is not None else ActorTerminated(ref, message))
+            promise.fail(
+                reason if reason is not None else ActorTerminated(ref, message)
+            )
 
         promise.target = ref
         promise.watch = terminated
@@ -295,7 +298,8 @@ class Node:
         """Stop every actor (children first), then the hub; fires when done."""
         if self._stopped is not None:
             return self._stopped
-        self._stopped = d = Deferred()
+        d: Deferred[None] = Deferred()
+        self._stopped = d
         guardian = self.guardian
 
         def stop_hub() -> None:
@@ -362,4 +366,3 @@ def spawn(factory: Any, name: str | None = None) -> Ref:
 def lookup(address: str | Uri) -> Ref:
     """Look up an address on the current node: see `Node.lookup`."""
     return current_node().lookup(address)
-

@@ -60,7 +60,9 @@ class Uri:
     def parse(cls, address: str) -> Uri:
         """Parse ``[host:port]/path``; raises `InvalidAddress` on anything else."""
         if not isinstance(address, str):
-            raise InvalidAddress(address, f"expected a string, got {type(address).__name__}")
+            raise InvalidAddress(
+                address, f"expected a string, got {type(address).__name__}"
+            )
         slash = address.find("/")
         if slash == -1:
             raise InvalidAddress(address, "the actor path is missing")
@@ -101,7 +103,9 @@ class Uri:
 
     def __eq__(self, other: object) -> bool:
         return (
-            isinstance(other, Uri) and self.path == other.path and self.node == other.node
+            isinstance(other, Uri)
+            and self.path == other.path
+            and self.node == other.node
         )
 
     def __hash__(self) -> int:

@@ -133,7 +133,7 @@ class ErrorIgnored(Event):
 
 @dataclass(frozen=True)
 class RestartLimitReached(Event):
-    """A child failed more often than its `Restart(max, within)` allows; it was stopped."""
+    """A child failed more often than `Restart(max, within)` allows and was stopped."""
 
     level = logging.ERROR
     ref: Ref

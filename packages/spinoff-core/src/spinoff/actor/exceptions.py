@@ -120,7 +120,7 @@ class ActorTerminated(RuntimeError):
 
 
 class NodeDown(ConnectionError):
-    """The link to the node of a remote actor broke; the transport error is the cause."""
+    """The link to a remote actor's node broke; the transport error is the cause."""
 
     def __init__(self, address: str, reason: str) -> None:
         super().__init__(address, reason)

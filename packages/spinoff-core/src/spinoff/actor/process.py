@@ -82,7 +82,9 @@ class Process(Actor):
         if exc is None:
             exc = sys.exc_info()[1]
             if exc is None:
-                raise RuntimeError("escalate() needs an exception or an active except block")
+                raise RuntimeError(
+                    "escalate() needs an exception or an active except block"
+                )
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self._cell.fail(exc, tb)
         return Deferred()

@@ -10,15 +10,22 @@ reactor.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.python.failure import Failure
 
-from spinoff.actor._context import current_cell
+from spinoff.actor._context import ReactorTime, current_cell
 
-__all__ = ["Timeout", "after", "call_when_idle", "current_clock", "sleep", "with_timeout"]
+__all__ = [
+    "Timeout",
+    "after",
+    "call_when_idle",
+    "current_clock",
+    "sleep",
+    "with_timeout",
+]
 
 T = TypeVar("T")
 
@@ -34,7 +41,7 @@ class Timeout(Exception):
         return f"timed out after {self.seconds} s"
 
 
-def current_clock(clock: IReactorTime | None = None) -> IReactorTime:
+def current_clock(clock: ReactorTime | None = None) -> ReactorTime:
     """Return `clock`, else the running actor's node clock, else the reactor."""
     if clock is not None:
         return clock
@@ -43,10 +50,10 @@ def current_clock(clock: IReactorTime | None = None) -> IReactorTime:
         return cell.node.clock
     from twisted.internet import reactor
 
-    return reactor  # type: ignore[return-value]
+    return cast(ReactorTime, reactor)
 
 
-def sleep(seconds: float, clock: IReactorTime | None = None) -> Deferred[None]:
+def sleep(seconds: float, clock: ReactorTime | None = None) -> Deferred[None]:
     """Return a Deferred that fires with None after `seconds`.
 
     Cancelling the Deferred cancels the timer.
@@ -58,7 +65,7 @@ def sleep(seconds: float, clock: IReactorTime | None = None) -> Deferred[None]:
 
 
 def with_timeout(
-    seconds: float, d: Deferred[T], clock: IReactorTime | None = None
+    seconds: float, d: Deferred[T], clock: ReactorTime | None = None
 ) -> Deferred[T]:
     """Fail `d` with `Timeout` unless it fires within `seconds`.
 
@@ -68,11 +75,11 @@ def with_timeout(
     clock = current_clock(clock)
 
     def on_timeout(result: Any, timeout: float) -> Any:
-        if isinstance(result, Failure) and result.check(CancelledError):
-            return Failure(Timeout(seconds))
+        if isinstance(result, Failure) and isinstance(result.value, CancelledError):
+            raise Timeout(seconds)
         return result
 
-    return d.addTimeout(seconds, clock, onTimeoutCancel=on_timeout)
+    return d.addTimeout(seconds, cast(IReactorTime, clock), onTimeoutCancel=on_timeout)
 
 
 class _After(Deferred[None]):
@@ -84,7 +91,7 @@ class _After(Deferred[None]):
         return self
 
 
-def after(seconds: float, clock: IReactorTime | None = None) -> _After:
+def after(seconds: float, clock: ReactorTime | None = None) -> _After:
     """Return a Deferred that fires after `seconds`; ``after(1).do(fn)`` calls fn."""
     clock = current_clock(clock)
     d = _After(lambda _: call.cancel())
@@ -93,7 +100,8 @@ def after(seconds: float, clock: IReactorTime | None = None) -> _After:
 
 
 def call_when_idle(
-    function: Callable[..., Any], *args: Any, clock: IReactorTime | None = None
+    function: Callable[..., Any], *args: Any, clock: ReactorTime | None = None
 ) -> IDelayedCall:
     """Call `function(*args)` on the next reactor iteration, after current work."""
-    return current_clock(clock).callLater(0, function, *args)
+    call: IDelayedCall = current_clock(clock).callLater(0, function, *args)
+    return call

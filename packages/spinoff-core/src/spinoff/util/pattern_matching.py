@@ -44,7 +44,7 @@ ANY: Matcher = _Any()
 """Matches every value."""
 
 
-class IS_INSTANCE(Matcher):  # noqa: N801 -- the upper-case name is the public API
+class IS_INSTANCE(Matcher):
     """Matches instances of `cls` (a class or a tuple of classes)."""
 
     __slots__ = ("cls",)
@@ -59,7 +59,7 @@ class IS_INSTANCE(Matcher):  # noqa: N801 -- the upper-case name is the public A
         return f"IS_INSTANCE({self.cls!r})"
 
 
-class IN(Matcher):  # noqa: N801 -- the upper-case name is the public API
+class IN(Matcher):
     """Matches any value equal to one of `values`."""
 
     __slots__ = ("values",)
@@ -74,7 +74,7 @@ class IN(Matcher):  # noqa: N801 -- the upper-case name is the public API
         return f"IN({list(self.values)!r})"
 
 
-class OR(Matcher):  # noqa: N801 -- the upper-case name is the public API
+class OR(Matcher):
     """Matches a value equal to at least one of the patterns."""
 
     __slots__ = ("patterns",)
@@ -89,7 +89,7 @@ class OR(Matcher):  # noqa: N801 -- the upper-case name is the public API
         return f"OR{self.patterns!r}"
 
 
-class AND(Matcher):  # noqa: N801 -- the upper-case name is the public API
+class AND(Matcher):
     """Matches a value equal to every one of the patterns."""
 
     __slots__ = ("patterns",)
@@ -104,7 +104,7 @@ class AND(Matcher):  # noqa: N801 -- the upper-case name is the public API
         return f"AND{self.patterns!r}"
 
 
-class NOT(Matcher):  # noqa: N801 -- the upper-case name is the public API
+class NOT(Matcher):
     """Matches a value that is not equal to `pattern`."""
 
     __slots__ = ("pattern",)
@@ -113,7 +113,8 @@ class NOT(Matcher):  # noqa: N801 -- the upper-case name is the public API
         self.pattern = pattern
 
     def matches(self, value: Any) -> bool:
-        return not (self.pattern == value)
+        # `==` rather than `!=`, so that matchers nested in the pattern apply.
+        return not (self.pattern == value)  # noqa: SIM201
 
     def __repr__(self) -> str:
         return f"NOT({self.pattern!r})"
