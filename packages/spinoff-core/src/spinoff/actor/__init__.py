@@ -1,8 +1,14 @@
 """Actors, refs, nodes and supervision: the public face of ``spinoff-core``.
 
-Everything listed in ``__all__`` is documented and stable; modules whose
+Everything listed in ``__all__`` is documented and stable. Modules whose
 names start with an underscore are the implementation.
+
+The runtime logs under ``spinoff.actor``. As a library it adds only a
+`logging.NullHandler`, so an application that wants to see dead letters and
+failures configures logging itself (the ``spinoff-node`` launcher does).
 """
+
+import logging as _logging
 
 from spinoff.actor._actor import Actor as Actor
 from spinoff.actor._actor import Props as Props
@@ -45,3 +51,5 @@ __all__ = [
     "set_default_node",
     "spawn",
 ]
+
+_logging.getLogger("spinoff.actor").addHandler(_logging.NullHandler())

@@ -14,6 +14,7 @@ from spinoff.actor._context import ReactorTime, current_cell
 from spinoff.actor._ref import Ref, Uri
 from spinoff.actor.events import DeadLetter, Events, RemoteDeadLetter
 from spinoff.actor.exceptions import ActorTerminated, InvalidAddress
+from spinoff.util.async_ import Timeout
 
 __all__ = ["Hub", "Node", "current_node", "lookup", "spawn"]
 
@@ -271,8 +272,6 @@ class Node:
 
     def ask(self, ref: Ref, message: Any, timeout: float) -> Deferred[Any]:
         """See `Ref.ask`."""
-        from spinoff.util.async_ import Timeout
-
         name = str(next(self._temp_names))
         promise = _Promise(self, name)
         self.temps[name] = promise
