@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from spinoff.actor import supervision
-from spinoff.actor._context import constructing_cell
+from spinoff.actor import _context, supervision
 from spinoff.actor.exceptions import Unhandled
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class Actor:
     _is_process = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Actor:
-        cell = constructing_cell.get()
+        cell = _context.constructing
         if cell is None:
             raise TypeError(
                 f"{cls.__name__} is an actor: start it with spawn({cls.__name__}) "

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
 from twisted.python.failure import Failure
 
-from spinoff.actor import supervision
+from spinoff.actor import _context, supervision
 from spinoff.actor._actor import Actor, to_factory
-from spinoff.actor._context import constructing_cell, current_cell
+from spinoff.actor._context import current_cell
 from spinoff.actor._ref import Ref
 from spinoff.actor.events import (
     DeadLetter,
@@ -65,6 +65,7 @@ HIGH_WATER_MARK = 10000
 TerminationCallback = Callable[[Ref, BaseException | None], object]
 
 _names = itertools.count(1)
+_default_pre_start = Actor.pre_start
 
 
 def _format_exception(exc: BaseException) -> str:
@@ -422,15 +423,6 @@ class Cell:
         finally:
             current_cell.reset(token)
 
-    def construct(self, factory: Callable[[], object]) -> object:
-        token = current_cell.set(self)
-        constructing = constructing_cell.set(self)
-        try:
-            return factory()
-        finally:
-            constructing_cell.reset(constructing)
-            current_cell.reset(token)
-
     def _create_and_start(self) -> None:
         if self.state >= STOPPING:
             return
@@ -438,26 +430,33 @@ class Cell:
         self.started = False
         factory, args = self.factory
         positional, keywords = args if args is not None else ((), {})
+        token = current_cell.set(self)
         try:
-            actor = self.construct(factory)
-        except Exception as exc:
-            self.fail(exc, _format_exception(exc), in_start=True)
-            return
-        if not isinstance(actor, Actor):
-            wrong = NotAnActor(factory, actor)
-            self.fail(wrong, _format_exception(wrong), in_start=True)
-            return
-        actor._cell = self
-        self.actor = actor
-        self.is_process = actor._is_process
-        try:
-            if self.is_process:
-                d = self.call_hook(actor.pre_start)
+            _context.constructing = self
+            try:
+                actor = factory()
+            finally:
+                _context.constructing = None
+            if not isinstance(actor, Actor):
+                raise NotAnActor(factory, actor)
+            actor._cell = self
+            self.actor = actor
+            self.is_process = is_process = actor._is_process
+            if is_process:
+                d = as_deferred(actor.pre_start())
+            elif (
+                keywords
+                or positional
+                or type(actor).pre_start is not _default_pre_start
+            ):
+                d = as_deferred(actor.pre_start(*positional, **keywords))
             else:
-                d = self.call_hook(actor.pre_start, *positional, **keywords)
+                d = None
         except Exception as exc:
             self.fail(exc, _format_exception(exc), in_start=True)
             return
+        finally:
+            current_cell.reset(token)
         if d is None:
             self._started(positional, keywords)
         else:

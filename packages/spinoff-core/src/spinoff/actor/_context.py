@@ -16,9 +16,12 @@ if TYPE_CHECKING:
     from spinoff.actor._cell import Cell
 
 current_cell: ContextVar[Cell | None] = ContextVar("spinoff_current_cell", default=None)
-constructing_cell: ContextVar[Cell | None] = ContextVar(
-    "spinoff_constructing_cell", default=None
-)
+constructing: Cell | None = None
+"""The cell whose actor the runtime is constructing; `Actor.__new__` reads it.
+
+Construction never nests, because `spawn` only queues the start of a child, so
+a plain module attribute is enough here.
+"""
 
 
 class ReactorTime(Protocol):
