@@ -248,10 +248,41 @@ class Cell:
 
     def deliver(self, message: Any) -> None:
         """Queue a user message; a dead cell turns it into a dead letter."""
-        if self.state >= STOPPING:
+        state = self.state
+        if state >= STOPPING:
             Events.publish(DeadLetter(self.ref, message))
             return
         mailbox = self.mailbox
+        dispatcher = self.dispatcher
+        if (
+            not dispatcher.draining
+            and not mailbox
+            and state == RUNNING
+            and self.busy is None
+            and not self.suspended
+            and not self.scheduled
+            and not self.is_process
+        ):
+            # Nothing runs and nothing waits: handle the message right here.
+            # This is the same step as one turn of `run_batch`, written out
+            # because it is the hot path of every send from outside actors.
+            dispatcher.draining = True
+            token = current_cell.set(self)
+            try:
+                result = self.actor.receive(message)
+            except Unhandled:
+                self._unhandled(message)
+            except Exception as exc:
+                self.fail(exc, _format_exception(exc))
+            else:
+                if result is not None:
+                    self._await_receive(result)
+            finally:
+                current_cell.reset(token)
+                dispatcher.draining = False
+            if dispatcher.queue:
+                dispatcher.drain()
+            return
         if mailbox is None:
             mailbox = self.mailbox = deque()
         mailbox.append(message)
