@@ -136,20 +136,24 @@ def descendant_pids(root: int) -> list[int]:
 
 
 def kill_pids(pids: Sequence[int], grace_s: float = 0.0) -> list[int]:
-    """Send SIGTERM (if ``grace_s`` > 0) then SIGKILL to ``pids``; return those hit."""
-    hit: list[int] = []
+    """Stop ``pids`` and return those that were alive.
+
+    With ``grace_s`` > 0 they get SIGTERM and that many seconds to exit before
+    SIGKILL, otherwise SIGKILL at once.
+    """
+    alive = [pid for pid in pids if _alive(pid)]
     if grace_s > 0:
-        for pid in pids:
+        for pid in alive:
             _signal(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        while time.monotonic() < deadline and any(_alive(pid) for pid in alive):
             time.sleep(0.05)
             reap_zombies()
-    for pid in pids:
-        if _alive(pid) and _signal(pid, signal.SIGKILL):
-            hit.append(pid)
+    for pid in alive:
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
     reap_zombies()
-    return hit
+    return alive
 
 
 def _signal(pid: int, signum: int) -> bool:
