@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 
 from spinoff.actor import (
     Actor,
@@ -168,6 +169,34 @@ def test_ask_times_out(node: Node, clock: Clock) -> None:
     clock.advance(0.1)
 
     assert isinstance(failure_of(reply).value, Timeout)
+
+
+def test_asks_time_out_in_deadline_order(node: Node, clock: Clock) -> None:
+    silent = node.spawn(Probe)
+    order: list[float] = []
+
+    def record(failure: Failure) -> None:
+        assert isinstance(failure.value, Timeout)
+        order.append(failure.value.seconds)
+
+    for timeout in (3.0, 1.0, 2.0):
+        silent.ask("hello?", timeout=timeout).addErrback(record)
+
+    for _ in range(3):
+        clock.advance(1.0)
+
+    assert order == [1.0, 2.0, 3.0]
+    assert clock.getDelayedCalls() == []
+
+
+def test_answered_asks_leave_no_timer(node: Node, clock: Clock) -> None:
+    replier = node.spawn(Replier)
+
+    replies = [replier.ask(index) for index in range(1000)]
+
+    assert [result_of(reply) for reply in replies[:2]] == ["re: 0", "re: 1"]
+    assert clock.getDelayedCalls() == []
+    assert node.deadlines.heap == []
 
 
 def test_ask_dead_actor_fails_at_once(node: Node) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from typing import Any, Protocol
 
@@ -66,17 +67,23 @@ class _Guardian(Actor):
 class _Promise:
     """The receiving end of an `ask`: a one-shot mailbox under ``/$temp``."""
 
-    __slots__ = ("d", "name", "node", "ref", "state", "target", "timer", "watch")
+    __slots__ = ("d", "name", "node", "ref", "state", "target", "timeout", "watch")
 
-    def __init__(self, node: Node, name: str) -> None:
+    def __init__(self, node: Node, name: str, timeout: float) -> None:
         self.node = node
         self.name = name
+        self.timeout = timeout
         self.state = RUNNING
-        self.d: Deferred[Any] = Deferred(lambda _: self.close())
+        self.d: Deferred[Any] = Deferred(self._cancel)
         self.ref = Ref(node, None, self)  # type: ignore[arg-type]
         self.target: Ref | None = None
-        self.timer: Any = None
         self.watch: TerminationCallback | None = None
+
+    def _cancel(self, d: Deferred[Any]) -> None:
+        self.close()
+
+    def time_out(self) -> None:
+        self.fail(Timeout(self.timeout))
 
     @property
     def path(self) -> str:
@@ -98,12 +105,71 @@ class _Promise:
         self.fail(ActorTerminated(self.ref))
 
     def close(self) -> None:
+        if self.state == STOPPED:
+            return
         self.state = STOPPED
-        self.node.temps.pop(self.name, None)
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        if self.target is not None and self.watch is not None:
-            self.node.forget_termination(self.target, self.watch)
+        node = self.node
+        node.temps.pop(self.name, None)
+        node.deadlines.discard()
+        if self.watch is not None:
+            assert self.target is not None
+            node.forget_termination(self.target, self.watch)
+
+
+class _Deadlines:
+    """The timeouts of a node's pending asks, served by one timer.
+
+    A timer per ask would cost a `callLater` and a `cancel` on every round
+    trip. Here an ask costs a heap push, and entries of finished asks are
+    dropped when they make up more than half of the heap.
+    """
+
+    __slots__ = ("at", "call", "clock", "heap", "live")
+
+    def __init__(self, clock: ReactorTime) -> None:
+        self.clock = clock
+        self.heap: list[tuple[float, int, _Promise]] = []
+        self.live = 0
+        self.call: Any = None
+        self.at = 0.0
+
+    def add(self, promise: _Promise, number: int) -> None:
+        deadline = self.clock.seconds() + promise.timeout
+        heapq.heappush(self.heap, (deadline, number, promise))
+        self.live += 1
+        if self.call is None or deadline < self.at:
+            self._schedule(deadline)
+
+    def discard(self) -> None:
+        """Account for one ask that finished, however it finished."""
+        self.live -= 1
+        heap = self.heap
+        if self.live == 0:
+            heap.clear()
+            if self.call is not None:
+                self.call.cancel()
+                self.call = None
+        elif len(heap) > 64 and len(heap) > 2 * self.live:
+            self.heap = [entry for entry in heap if entry[2].state == RUNNING]
+            heapq.heapify(self.heap)
+
+    def _schedule(self, deadline: float) -> None:
+        if self.call is not None:
+            self.call.cancel()
+        self.at = deadline
+        self.call = self.clock.callLater(
+            max(0.0, deadline - self.clock.seconds()), self._expire
+        )
+
+    def _expire(self) -> None:
+        self.call = None
+        now = self.clock.seconds()
+        while self.heap and self.heap[0][0] <= now:
+            promise = heapq.heappop(self.heap)[2]
+            if promise.state == RUNNING:
+                promise.time_out()
+        if self.heap and self.call is None:
+            self._schedule(self.heap[0][0])
 
 
 class Node:
@@ -139,6 +205,7 @@ class Node:
         self.address: str | None = hub.address if hub is not None else None
         self.dispatcher = Dispatcher(self)
         self.temps: dict[str, _Promise] = {}
+        self.deadlines = _Deadlines(clock)
         self._temp_names = itertools.count(1)
         self.guardian = Cell(self, None, "", _Guardian, None)
         self.guardian.send_system("start")
@@ -272,11 +339,16 @@ class Node:
 
     def ask(self, ref: Ref, message: Any, timeout: float) -> Deferred[Any]:
         """See `Ref.ask`."""
-        name = str(next(self._temp_names))
-        promise = _Promise(self, name)
+        number = next(self._temp_names)
+        name = str(number)
+        promise = _Promise(self, name, timeout)
         self.temps[name] = promise
+        self.deadlines.add(promise, number)
         request = message(promise.ref) if callable(message) else (message, promise.ref)
-        promise.timer = self.clock.callLater(timeout, promise.fail, Timeout(timeout))
+        d = promise.d
+        ref << request
+        if d.called:
+            return d
 
         def terminated(_ref: Ref, reason: BaseException | None) -> None:
             promise.fail(
@@ -285,10 +357,7 @@ class Node:
 
         promise.target = ref
         promise.watch = terminated
-        d = promise.d
-        ref << request
-        if not d.called:
-            self.on_termination(ref, terminated)
+        self.on_termination(ref, terminated)
         return d
 
     # -- stopping -----------------------------------------------------------------
