@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-CORE_DOC = Path(__file__).parent.parent / "docs" / "core.md"
+ROOT = Path(__file__).parent.parent
+CORE_DOC = ROOT / "docs" / "core.md"
 
 
 def documented_names() -> dict[str, set[str]]:
@@ -56,10 +57,14 @@ def test_exports_have_docstrings() -> None:
     assert undocumented == []
 
 
-def test_core_doc_examples_run() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", CORE_DOC.read_text(), re.S)
+@pytest.mark.parametrize(
+    ("document", "expected_blocks"), [("README.md", 1), ("docs/core.md", 2)]
+)
+def test_doc_examples_run(document: str, expected_blocks: int) -> None:
+    path = ROOT / document
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
     for block in blocks:
-        exec(compile(block, str(CORE_DOC), "exec"), {})
+        exec(compile(block, str(path), "exec"), {})
 
-    assert len(blocks) == 2
+    assert len(blocks) == expected_blocks
