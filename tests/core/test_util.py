@@ -173,3 +173,21 @@ def test_call_when_idle_runs_on_next_iteration(clock: Clock) -> None:
     clock.advance(0)
 
     assert calls == ["idle"]
+
+
+def test_event_log_is_rate_limited(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[Event] = []
+    Events.subscribe(DeadLetter, seen.append)
+    caplog.set_level(logging.WARNING, logger="spinoff.actor")
+    Events._limiter.windows.clear()  # earlier tests may have used this second
+    ref = node.lookup("/nobody")
+
+    for index in range(100):
+        ref << index
+    Events.unsubscribe(DeadLetter, seen.append)
+
+    logged = [r for r in caplog.records if r.name == "spinoff.actor"]
+    assert len(seen) == 100
+    assert 0 < len(logged) <= 20

@@ -14,6 +14,7 @@ ERROR.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -207,11 +208,40 @@ class MessageRejected(RemotingFault):
 Subscriber = Callable[[Any], object]
 
 
+class _LogLimiter:
+    """Lets at most `burst` log lines of one event class through per second.
+
+    Subscribers still get every event; only the log is thinned, and the next
+    line that passes says how many were left out.
+    """
+
+    def __init__(self, burst: int = 20) -> None:
+        self.burst = burst
+        self.windows: dict[type[Event], tuple[float, int, int]] = {}
+
+    def admit(self, event_type: type[Event]) -> tuple[bool, int]:
+        """Return whether to log now, and how many lines were left out before."""
+        now = time.monotonic()
+        start, logged, skipped = self.windows.get(event_type, (now, 0, 0))
+        if now - start >= 1.0:
+            start, logged = now, 0
+        if logged < self.burst:
+            self.windows[event_type] = (start, logged + 1, 0)
+            return True, skipped
+        self.windows[event_type] = (start, logged, skipped + 1)
+        return False, 0
+
+
 class EventStream:
-    """A synchronous publish/subscribe stream of `Event` instances."""
+    """A synchronous publish/subscribe stream of `Event` instances.
+
+    Each event is logged under ``spinoff.actor`` at its class's level, with at
+    most 20 lines per event class per second.
+    """
 
     def __init__(self) -> None:
         self._subscribers: dict[type[Event], list[Subscriber]] = {}
+        self._limiter = _LogLimiter()
 
     def subscribe(self, event_type: type[E], callback: Callable[[E], object]) -> None:
         """Call `callback` with every published instance of `event_type`."""
@@ -241,7 +271,17 @@ class EventStream:
     def publish(self, event: Event) -> None:
         """Log `event` and call every subscriber of its class or a base class."""
         if logger.isEnabledFor(event.level):
-            logger.log(event.level, "%s", event.describe())
+            admitted, skipped = self._limiter.admit(type(event))
+            if admitted and skipped:
+                logger.log(
+                    event.level,
+                    "%s (%d more %s events were not logged)",
+                    event.describe(),
+                    skipped,
+                    type(event).__name__,
+                )
+            elif admitted:
+                logger.log(event.level, "%s", event.describe())
         for event_type in type(event).__mro__:
             for callback in list(self._subscribers.get(event_type, ())):
                 try:
