@@ -192,7 +192,7 @@ def test_workspace_namespace_spans_packages() -> None:
 @pytest.mark.timeout(INSTALL_TIMEOUT)
 def test_core_installs_without_remoting(tmp_path: Path) -> None:
     python = create_venv(tmp_path / "venv")
-    run([python, "-m", "pip", "install", PACKAGES_DIR / "spinoff-core"])
+    run([python, "-m", "pip", "install", "--no-compile", PACKAGES_DIR / "spinoff-core"])
 
     run([python, "-c", "import spinoff.actor, spinoff.util.logging"])
     names = installed_names(python)
@@ -208,22 +208,22 @@ def test_core_installs_without_remoting(tmp_path: Path) -> None:
 def test_wheels_share_namespace(tmp_path: Path) -> None:
     python = create_venv(tmp_path / "venv")
     wheel_dir = tmp_path / "wheels"
-    for distribution in DISTRIBUTIONS:
-        run(
-            [
-                python,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--wheel-dir",
-                wheel_dir,
-                PACKAGES_DIR / distribution,
-            ]
-        )
+    package_dirs = [PACKAGES_DIR / distribution for distribution in DISTRIBUTIONS]
+    run(
+        [
+            python,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--wheel-dir",
+            wheel_dir,
+            *package_dirs,
+        ]
+    )
     wheels = sorted(wheel_dir.glob("*.whl"))
     assert len(wheels) == len(DISTRIBUTIONS), wheels
-    run([python, "-m", "pip", "install", "--find-links", wheel_dir, *wheels])
+    run([python, "-m", "pip", "install", "--no-compile", *wheels])
 
     code = (
         "import json, sys\n"
@@ -251,4 +251,6 @@ def test_wheels_share_namespace(tmp_path: Path) -> None:
 
     plugin_dirs = [Path(entry) for entry in report["plugins"]]
     assert any((d / "spinoff_startnode.py").is_file() for d in plugin_dirs)
-    assert (prefix / "bin" / "spinoff-node").is_file()
+    script = prefix / "bin" / "spinoff-node"
+    assert script.is_file()
+    assert "Usage" in run([script, "--help"], cwd=tmp_path)
