@@ -39,7 +39,7 @@ unexport VIRTUAL_ENV
 
 RUN := $(POETRY) run
 
-.PHONY: help bootstrap run test lint typecheck pytest format bench lock clean distclean \
+.PHONY: help bootstrap run test format-check lint typecheck pytest format bench lock clean distclean \
 	check-python
 
 help:
@@ -60,10 +60,12 @@ run: $(DEV_STAMP)
 # --keep-going runs every check even after one fails, so a formatting error
 # does not hide test results. make still exits non-zero.
 test: $(DEV_STAMP)
-	$(MAKE) --no-print-directory --keep-going lint typecheck pytest
+	$(MAKE) --no-print-directory --keep-going format-check lint typecheck pytest
+
+format-check: $(DEV_STAMP)
+	$(RUN) ruff format --check .
 
 lint: $(DEV_STAMP)
-	$(RUN) ruff format --check .
 	$(RUN) ruff check .
 
 typecheck: $(DEV_STAMP)
