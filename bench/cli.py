@@ -71,9 +71,9 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
         dest="size",
         help="smaller N and one run each; finishes in under two minutes",
     )
-    size.add_argument(
-        "--size", choices=SIZES, default="full", help="workload size (default: full)"
-    )
+    size.add_argument("--size", choices=SIZES, help="workload size (default: full)")
+    # Set here because the first action's default would win for a shared dest.
+    parser.set_defaults(size="full")
 
     parser.add_argument(
         "-w",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bench.cli import build_parser
 from bench.participants import PARTICIPANTS
 from bench.procs import Isolation, probe_isolation, run_bounded
 from bench.report import render
@@ -65,6 +66,14 @@ def test_workload_runs_at_tiny_size(
         if metric.higher_is_better:
             assert sample.metrics[metric.key] > 0, metric.key
     assert sample.leftovers == []
+
+
+def test_cli_size_defaults_to_full() -> None:
+    parser = build_parser()
+
+    assert parser.parse_args([]).size == "full"
+    assert parser.parse_args(["--quick"]).size == "quick"
+    assert parser.parse_args(["--size", "tiny"]).size == "tiny"
 
 
 def test_run_bounded_kills_on_timeout(tmp_path: Path) -> None:
