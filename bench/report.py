@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -173,25 +173,60 @@ def _machine_lines(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _notes(document: Mapping[str, Any]) -> list[str]:
+    """Return the footnotes that the median table needs, if any."""
+    cells = document["results"]
+    notes: list[str] = []
+    if any(
+        cell["status"] == "ok"
+        and any(sample["status"] != "ok" for sample in cell["samples"])
+        for cell in cells
+    ):
+        notes.append(
+            f"{FAILED_MARK} Some runs failed; the median is over the successful runs."
+        )
+    if any(cell["status"] == "timeout" for cell in cells):
+        notes.append(
+            "A timeout is shown with the rate ceiling N ÷ time bound, because the"
+            " run was killed before it finished."
+        )
+    return notes
+
+
+def _cleanup_text(document: Mapping[str, Any]) -> str:
+    killed = [
+        f"{cell['participant']} {cell['workload']} ({sample['status']})"
+        for cell in document["results"]
+        for sample in cell["samples"]
+        if sample.get("leftovers")
+    ]
+    text = (
+        "Processes of the suite still alive at its end, then killed:"
+        f" {len(document['leftover_processes'])}."
+    )
+    if killed:
+        text += " Runs that left processes behind, killed by pid: "
+        text += ", ".join(killed) + "."
+    return text
+
+
 def render(document: Mapping[str, Any]) -> str:
     """Return the generated markdown section for ``document``."""
     results = Results(document)
     isolation = document["isolation"]
-    leftovers: Sequence[int] = document["leftover_processes"]
+    notes = _notes(document)
     lines = [
         f"Command: `{document['command']}`",
         "",
         f"Run started {document['started_at']} and took {document['duration_s']:.0f} s"
-        f" (size: {document['size']}). Isolation: {isolation['notice']}."
-        f" Leftover processes after the run: {len(leftovers)}.",
+        f" (size: {document['size']}). Isolation: {isolation['notice']}.",
+        _cleanup_text(document),
         "",
         "### Medians",
         "",
         *_median_table(document, results),
         "",
-        f"{FAILED_MARK} Some runs failed; the median is over the successful runs."
-        " A timeout shows the rate ceiling N ÷ time bound.",
-        "",
+        *[line for note in notes for line in (note, "")],
         "### spinoff ÷ participant",
         "",
         "Above 1 means spinoff is faster on rates, and uses more memory or time on"

@@ -8,7 +8,6 @@ the coroutines await only what has not happened yet.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -62,7 +61,7 @@ async def settle(result: Any) -> Any:
 
 
 class Counter(Actor):
-    """Counts int messages and replies to ``("count", reply_ref)`` with the count."""
+    """Actor that counts int messages and replies to ``("count", reply_ref)``."""
 
     def pre_start(self) -> None:
         self.count = 0
@@ -77,7 +76,7 @@ class Counter(Actor):
 
 
 class Echo(Actor):
-    """Replies to ``(value, reply_ref)`` with ``value``."""
+    """Actor that replies to ``(value, reply_ref)`` with ``value``."""
 
     def receive(self, message: Any) -> None:
         value, reply_to = message
@@ -184,16 +183,15 @@ def fan_out(context: RunContext) -> Metrics:
     return run_in_reactor(main)
 
 
-# Remote workloads. Node B runs in a partner process, node A in the worker.
-# TODO: these follow the planned spinoff.remoting API, Hub("host:port") given
-# to Node(hub=...), and have not run yet because spinoff.remoting has no Hub.
+# Remote workloads: node B runs in a partner process, node A in the worker.
+# Both hubs use spinoff.remoting's default settings.
 
 
-def _remote_node(port: int) -> Node:
-    # Imported by name so that this module type-checks before spinoff.remoting
-    # has a Hub.
-    remoting = importlib.import_module("spinoff.remoting")
-    return Node(hub=remoting.Hub(f"127.0.0.1:{port}"))
+def _remote_node() -> Node:
+    """Return a node whose hub listens on a free port of 127.0.0.1."""
+    from spinoff.remoting import Hub
+
+    return Node(hub=Hub("127.0.0.1:0"))
 
 
 def _with_partner(
@@ -204,14 +202,14 @@ def _with_partner(
     Node B stops when its actor receives ``("stop", None)``. If it has not
     exited 10 s after the client finished, it is killed.
     """
-    from bench.remote import Partner, free_port
+    from bench.remote import Partner
 
     partner = Partner("spinoff", workload, ["--option", f"actor={actor}"])
     try:
         address = partner.wait_ready()
 
         async def main() -> Metrics:
-            node = _remote_node(free_port())
+            node = _remote_node()
             metrics = await client(node.lookup(address))
             await _stop_node(node)
             return metrics
@@ -254,7 +252,10 @@ def remote_tell(context: RunContext) -> Metrics:
 
 
 class _Watcher(Actor):
-    """Watches one ref and fires ``notified`` with the time its termination arrives."""
+    """Actor that watches one ref and fires ``notified`` at its termination notice.
+
+    ``notified`` gets the ``time.monotonic()`` reading of the notice.
+    """
 
     def pre_start(self, target: Any, notified: defer.Deferred[float]) -> None:
         self.notified = notified
@@ -267,19 +268,19 @@ class _Watcher(Actor):
 
 
 def failure_detection(context: RunContext) -> Metrics:
-    from bench.remote import Partner, free_port
+    from bench.remote import Partner
 
     partner = Partner("spinoff", "W7", ["--option", "actor=target"])
     try:
         address = partner.wait_ready()
 
         async def main() -> Metrics:
-            node = _remote_node(free_port())
+            node = _remote_node()
             target = node.lookup(address)
             await _ask(target, _COUNT)  # the link to node B is up
             notified: defer.Deferred[float] = defer.Deferred()
             node.spawn(_Watcher.using(target, notified), name="watcher")
-            await _sleep(0.5)  # NOTE: assumes the watch is in place within 0.5 s
+            await _sleep(0.2)  # NOTE: assumes the watch is in place within 0.2 s
             killed_at = time.monotonic()
             partner.kill()
             notified_at = await notified
@@ -299,7 +300,10 @@ async def _sleep(seconds: float) -> None:
 
 
 class _Served(Actor):
-    """Process B's actor: counts ints, echoes requests and stops its node on demand."""
+    """Actor of process B that counts ints, echoes requests and stops its node.
+
+    ``("stop", None)`` fires ``stopped``, and the node stops after that.
+    """
 
     def pre_start(self, stopped: defer.Deferred[None]) -> None:
         self.count = 0
@@ -321,16 +325,15 @@ class _Served(Actor):
 
 def serve(context: RunContext) -> None:
     """Run node B with one actor, named by ``--option actor=NAME``, until stopped."""
-    from bench.remote import announce_ready, free_port
+    from bench.remote import announce_ready
 
     name = context.options.get("actor", "served")
 
     async def main() -> None:
-        port = free_port()
-        node = _remote_node(port)
+        node = _remote_node()
         stopped: defer.Deferred[None] = defer.Deferred()
         node.spawn(_Served.using(stopped), name=name)
-        announce_ready(f"127.0.0.1:{port}/{name}")
+        announce_ready(f"{node.address}/{name}")
         await stopped
         await _stop_node(node)
 

@@ -50,19 +50,18 @@ class _CProfiler:
 
 
 class _PyinstrumentProfiler:
-    """pyinstrument behind the same interface. Sessions of all spans are merged."""
+    """pyinstrument behind the same interface. Sessions of all spans are merged.
+
+    pyinstrument is optional, so it is imported by name and stays untyped here.
+    """
 
     def __init__(self) -> None:
-        from pyinstrument import Profiler as PyinstrumentProfiler
-        from pyinstrument.session import Session
-
-        self._factory = PyinstrumentProfiler
-        self._combine = Session.combine
+        self._pyinstrument: Any = importlib.import_module("pyinstrument")
         self._current: Any = None
         self.session: Any = None
 
     def start(self) -> None:
-        self._current = self._factory(async_mode="disabled")
+        self._current = self._pyinstrument.Profiler(async_mode="disabled")
         self._current.start()
 
     def stop(self) -> None:
@@ -70,15 +69,15 @@ class _PyinstrumentProfiler:
         if self.session is None:
             self.session = session
         else:
-            self.session = self._combine(self.session, session)
+            self.session = session.combine(self.session, session)
 
     def save(self, path: Path) -> None:
-        from pyinstrument.renderers import ConsoleRenderer, HTMLRenderer
-
+        renderers: Any = importlib.import_module("pyinstrument.renderers")
         if self.session is None:
             raise RuntimeError("the workload ran no timed section to profile")
-        path.write_text(HTMLRenderer().render(self.session))
-        print(ConsoleRenderer(unicode=True).render(self.session), file=sys.stderr)
+        path.write_text(renderers.HTMLRenderer().render(self.session))
+        text = renderers.ConsoleRenderer(unicode=True).render(self.session)
+        print(text, file=sys.stderr)
 
 
 def _load(participant: str, table: str, workload: str) -> Callable[..., Any]:
