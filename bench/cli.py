@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.machine import load_average
 from bench.participants import PARTICIPANTS
 from bench.procs import become_subreaper, probe_isolation
 from bench.report import render, update_page
@@ -200,6 +201,7 @@ def _run_suite(args: argparse.Namespace, size: Size, arguments: list[str]) -> in
     isolation = probe_isolation(not args.no_netns)
     print(f"isolation: {isolation.notice}", file=sys.stderr)
     started_at, started = now()
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-") as log_dir:
         options = SuiteOptions(
             size=size,
@@ -223,6 +225,7 @@ def _run_suite(args: argparse.Namespace, size: Size, arguments: list[str]) -> in
         started_at=started_at,
         duration_s=finished - started,
         leftovers=leftovers,
+        load_before=load_before,
     )
     _write_outputs(args, document)
     return 0

@@ -66,8 +66,17 @@ def _memory_total() -> str | None:
     return None
 
 
-def describe_machine() -> dict[str, object]:
-    """Return CPU (lscpu), core count (nproc), memory (free -h) and OS facts."""
+def load_average() -> list[float]:
+    """Return the 1, 5 and 15 minute load averages, rounded to two decimals."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def describe_machine(load_before: list[float]) -> dict[str, object]:
+    """Return CPU (lscpu), core count (nproc), memory (free -h) and OS facts.
+
+    ``load_before`` is the load average at the start of the run. The load at
+    the end is read here, so a busy machine shows up next to the results.
+    """
     nproc = _command_output(["nproc"])
     return {
         "lscpu": _lscpu(),
@@ -75,6 +84,8 @@ def describe_machine() -> dict[str, object]:
         "memory_total": _memory_total(),
         "kernel": platform.release(),
         "os": platform.platform(terse=True),
+        "load_before": load_before,
+        "load_after": load_average(),
     }
 
 

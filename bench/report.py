@@ -163,6 +163,8 @@ def _machine_lines(document: Mapping[str, Any]) -> list[str]:
         f"- Cores (`nproc`): {machine['nproc']}",
         f"- Memory (`free -h`): {machine['memory_total']} total",
         f"- OS: {machine['os']}",
+        f"- Load average (1, 5, 15 min) at start: {_load_text(machine, 'load_before')},"
+        f" at end: {_load_text(machine, 'load_after')}",
         f"- Python: {software['python']},"
         f" libzmq {software['libzmq'] or 'not installed'}",
         f"- Packages: {installed}",
@@ -208,6 +210,11 @@ def _cleanup_text(document: Mapping[str, Any]) -> str:
         text += " Runs that left processes behind, killed by pid: "
         text += ", ".join(killed) + "."
     return text
+
+
+def _load_text(machine: Mapping[str, Any], key: str) -> str:
+    load = machine.get(key)
+    return "not recorded" if load is None else ", ".join(f"{v:.2f}" for v in load)
 
 
 def render(document: Mapping[str, Any]) -> str:

@@ -263,6 +263,7 @@ def results_document(
     started_at: datetime,
     duration_s: float,
     leftovers: Sequence[int],
+    load_before: list[float],
 ) -> dict[str, Any]:
     """Build the JSON document that ``--out`` writes and ``bench.report`` reads."""
     return {
@@ -275,7 +276,7 @@ def results_document(
             "netns": options.isolation.netns,
             "notice": options.isolation.notice,
         },
-        "machine": describe_machine(),
+        "machine": describe_machine(load_before),
         "software": describe_software(REPOSITORY),
         "participants": {
             key: {
