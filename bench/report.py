@@ -110,13 +110,29 @@ def _ratio_table(document: Mapping[str, Any], results: Results) -> list[str]:
             spinoff = results.value(workload.key, "spinoff", metric.key)
             row = [workload.title, metric.label]
             for key in others:
-                other = results.value(workload.key, key, metric.key)
-                if spinoff is None or other is None or other == 0:
-                    row.append("—")
-                else:
-                    row.append(f"{spinoff / other:.2f}x")
+                row.append(_ratio_text(results, workload, key, metric, spinoff))
             lines.append("| " + " | ".join(row) + " |")
     return lines
+
+
+def _ratio_text(
+    results: Results,
+    workload: Workload,
+    participant: str,
+    metric: Metric,
+    spinoff: float | None,
+) -> str:
+    """Return spinoff ÷ participant, or a lower bound when the participant timed out."""
+    if spinoff is None:
+        return "—"
+    other = results.value(workload.key, participant, metric.key)
+    if other is not None and other != 0:
+        return f"{spinoff / other:.2f}x"
+    cell = results.cells.get((workload.key, participant))
+    if cell is not None and cell["status"] == "timeout" and metric.higher_is_better:
+        ceiling = cell["params"]["n"] / cell["time_bound_s"]
+        return f"> {spinoff / ceiling:.1f}x"
+    return "—"
 
 
 def _target_table(document: Mapping[str, Any]) -> list[str]:
@@ -187,6 +203,11 @@ def _notes(document: Mapping[str, Any]) -> list[str]:
         notes.append(
             f"{FAILED_MARK} Some runs failed; the median is over the successful runs."
         )
+    for cell in cells:
+        if cell["status"] == "error":
+            notes.append(
+                f"Error of {cell['participant']} on {cell['workload']}: {cell['error']}"
+            )
     if any(cell["status"] == "timeout" for cell in cells):
         notes.append(
             "A timeout is shown with the rate ceiling N ÷ time bound, because the"

@@ -59,10 +59,6 @@ class Cell:
     median: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
-    @property
-    def failed_runs(self) -> int:
-        return sum(1 for sample in self.samples if sample.status != "ok")
-
 
 @dataclass(frozen=True)
 class SuiteOptions:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Profiler, RunContext
+from bench.participants import PARTICIPANTS
 from bench.workloads import WORKLOADS, Params
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -81,7 +82,10 @@ class _PyinstrumentProfiler:
 
 
 def _load(participant: str, table: str, workload: str) -> Callable[..., Any]:
-    module = importlib.import_module(f"bench.{participant}_adapter")
+    if participant not in PARTICIPANTS:
+        known = ", ".join(PARTICIPANTS)
+        raise SystemExit(f"unknown participant {participant!r}; choose from {known}")
+    module = importlib.import_module(PARTICIPANTS[participant].adapter_module)
     functions: dict[str, Callable[..., Any]] = getattr(module, table)
     try:
         return functions[workload]

@@ -61,7 +61,6 @@ class Workload:
     sizes: dict[Size, Params]
     repeats: int
     time_bound_s: float
-    remote: bool
 
     def params(self, size: Size) -> Params:
         return self.sizes[size]
@@ -106,7 +105,6 @@ W1 = Workload(
     sizes={"full": Params(200_000), "quick": Params(20_000), "tiny": Params(50)},
     repeats=3,
     time_bound_s=90.0,
-    remote=False,
 )
 W2 = Workload(
     key="W2",
@@ -116,7 +114,6 @@ W2 = Workload(
     sizes={"full": Params(20_000), "quick": Params(2_000), "tiny": Params(50)},
     repeats=3,
     time_bound_s=90.0,
-    remote=False,
 )
 W3 = Workload(
     key="W3",
@@ -129,7 +126,6 @@ W3 = Workload(
     sizes={"full": Params(10_000), "quick": Params(1_000), "tiny": Params(50)},
     repeats=3,
     time_bound_s=120.0,
-    remote=False,
 )
 W4 = Workload(
     key="W4",
@@ -146,7 +142,6 @@ W4 = Workload(
     },
     repeats=3,
     time_bound_s=120.0,
-    remote=False,
 )
 W5 = Workload(
     key="W5",
@@ -159,7 +154,6 @@ W5 = Workload(
     sizes={"full": Params(20_000), "quick": Params(500), "tiny": Params(50)},
     repeats=3,
     time_bound_s=150.0,
-    remote=True,
 )
 W6 = Workload(
     key="W6",
@@ -172,7 +166,6 @@ W6 = Workload(
     sizes={"full": Params(200_000), "quick": Params(5_000), "tiny": Params(50)},
     repeats=3,
     time_bound_s=90.0,
-    remote=True,
 )
 W7 = Workload(
     key="W7",
@@ -185,7 +178,6 @@ W7 = Workload(
     sizes={"full": Params(1), "quick": Params(1), "tiny": Params(1)},
     repeats=5,
     time_bound_s=60.0,
-    remote=True,
 )
 
 WORKLOADS: dict[str, Workload] = {

@@ -198,6 +198,7 @@ def test_targets_compare_with_best_peer() -> None:
 def test_report_shows_timeout_ceiling() -> None:
     document = _document(
         [
+            _cell("W6", "spinoff", "ok", {"msgs_per_s": 10_000.0}),
             _cell("W6", "thespian", "timeout", {}),
             _cell("W6", "raw", "ok", {"msgs_per_s": 90_000.0}),
         ]
@@ -206,5 +207,6 @@ def test_report_shows_timeout_ceiling() -> None:
     page = render(document)
 
     assert "timeout (< 5)" in page
+    assert "> 2000.0x" in page
     assert "90.0k" in page
     assert "| W6 remote tell | N=50 |" in page
