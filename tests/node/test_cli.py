@@ -136,6 +136,14 @@ def test_version_and_help() -> None:
     assert "[default: DEBUG]" in help_text.stdout
 
 
+def test_no_arguments_prints_help() -> None:
+    result = run_command(str(SPINOFF_NODE))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("Usage: spinoff-node [OPTIONS] COMMAND")
+    assert "run  Start a node" in result.stderr
+
+
 # -- running and stopping ----------------------------------------------------------
 
 

@@ -18,6 +18,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+# Typer vendors Click as typer._click and does not export this class itself.
+from typer._click.exceptions import NoArgsIsHelpError
+
 from spinoff.node.launch import DEFAULTS, NodeSettings
 from spinoff.node.logs import configure_logging
 from spinoff.node.remoting_options import RemotingOptions
@@ -309,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _fail(str(exc), ExitStatus.BAD_INPUT)
     except typer.Abort:
         _fail("aborted", 1)
+    except NoArgsIsHelpError as exc:
+        exc.show()  # the help text, on stderr
+        raise SystemExit(exc.exit_code) from None
     except typer.TyperException as exc:
         hint = f" (see '{PROG} run --help')"
         _fail(" ".join(exc.format_message().split()) + hint, ExitStatus.BAD_INPUT)
