@@ -212,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.parse_args(argv)
 
-    failed = [title for title, nodes in demos() if not run_demo(title, nodes)]
+    try:
+        failed = [title for title, nodes in demos() if not run_demo(title, nodes)]
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the nodes too, and run_demo has stopped them.
+        _report("interrupted")
+        return 130
 
     if failed:
         _report(f"failed: {'; '.join(failed)}")
