@@ -1,9 +1,10 @@
 """The event stream: what the runtime reports but cannot raise to anyone.
 
 `Events` is the process-wide stream. Every published event is also logged
-under the ``spinoff.actor`` logger at the level of its class (see
-`Event.level`), so that an application that subscribes to nothing still sees
-it. Subscribers are called synchronously, in subscription order; an exception
+at the level of its class (see `Event.level`) under the logger its class
+names (`Event.logger_name`: ``spinoff.actor``, or ``spinoff.remoting`` for
+events about other nodes), so that an application that subscribes to nothing
+still sees it. Subscribers are called synchronously, in subscription order; an exception
 raised by a subscriber is logged and does not reach the publisher.
 
 Level policy: lifecycle at DEBUG, errors handled by a supervisor at WARNING,
@@ -51,6 +52,7 @@ class Event:
     """Base of all events."""
 
     level = logging.DEBUG
+    logger_name = "spinoff.actor"
 
     def describe(self) -> str:
         return repr(self)
@@ -178,6 +180,7 @@ class RemoteDeadLetter(Event):
     """A message to or from another node could not be delivered."""
 
     level = logging.WARNING
+    logger_name = "spinoff.remoting"
     ref: Ref | str
     message: Any
     reason: str
@@ -191,6 +194,7 @@ class RemotingFault(Event):
     """A peer sent something the node could not use; the node dropped it."""
 
     level = logging.WARNING
+    logger_name = "spinoff.remoting"
     peer: str
     reason: str
 
@@ -235,8 +239,8 @@ class _LogLimiter:
 class EventStream:
     """A synchronous publish/subscribe stream of `Event` instances.
 
-    Each event is logged under ``spinoff.actor`` at its class's level, with at
-    most 20 lines per event class per second.
+    Each event is logged under its class's `Event.logger_name` at its class's
+    level, with at most 20 lines per event class per second.
     """
 
     def __init__(self) -> None:
@@ -270,10 +274,11 @@ class EventStream:
 
     def publish(self, event: Event) -> None:
         """Log `event` and call every subscriber of its class or a base class."""
-        if logger.isEnabledFor(event.level):
+        event_logger = logging.getLogger(event.logger_name)
+        if event_logger.isEnabledFor(event.level):
             admitted, skipped = self._limiter.admit(type(event))
             if admitted and skipped:
-                logger.log(
+                event_logger.log(
                     event.level,
                     "%s (%d more %s events were not logged)",
                     event.describe(),
@@ -281,7 +286,7 @@ class EventStream:
                     type(event).__name__,
                 )
             elif admitted:
-                logger.log(event.level, "%s", event.describe())
+                event_logger.log(event.level, "%s", event.describe())
         for event_type in type(event).__mro__:
             for callback in list(self._subscribers.get(event_type, ())):
                 try:
