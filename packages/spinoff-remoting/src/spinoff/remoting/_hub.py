@@ -33,7 +33,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 
 from spinoff.actor import Node, NodeDown, Ref, Uri
-from spinoff.actor._cell import TerminationCallback
+from spinoff.actor._cell import STOPPED, TerminationCallback
+from spinoff.actor._node import TEMP
 from spinoff.actor.events import (
     Events,
     MessageRejected,
@@ -52,7 +53,7 @@ from spinoff.remoting._curve import ZAP_DOMAIN, CurveKeys, KeyCheck
 from spinoff.remoting._exceptions import AddressInUse, MessageTooLarge
 from spinoff.remoting._link import BATCH_BYTES, CONNECTING, UP, Link
 from spinoff.remoting._serialization import Codec, Rejected
-from spinoff.remoting._transport import SocketReader
+from spinoff.remoting._transport import POLLIN, SocketReader, events, more
 
 __all__ = ["Hub"]
 
@@ -71,6 +72,7 @@ BYE_LINGER_MS = 200
 """Milliseconds ZeroMQ keeps trying to deliver the answer to a peer's BYE."""
 
 _CACHE_SIZE = 4096
+_TEMP_PREFIX = f"/{TEMP}/"
 _PING = bytes((_wire.PING,))
 _PONG = bytes((_wire.PONG,))
 _BYE = bytes((_wire.BYE,))
@@ -217,7 +219,7 @@ class Hub:
         local_ip = self._resolver.host_ip(host)
         self._local_ips = {local_ip} if local_ip is not None else set()
         self._local_cache: dict[str, bool] = {}
-        self._path_uris: dict[str, Uri] = {}
+        self._local_refs: dict[str, Ref] = {}
         self._node: Node | None = None
         self._peers: dict[str, Peer] = {}
         self._aliases: dict[str, Peer] = {}
@@ -642,18 +644,31 @@ class Hub:
         if call is not None and call.active():
             call.cancel()
         router = self._router
+        receive = router.recv
         reactor = self.reactor
         now = reactor.seconds()
         deadline = now + READ_BUDGET
         self._reading = True
         drained = False
+        first = True
         try:
             while not self._closed:
-                try:
-                    parts = router.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
+                # A wake-up usually means a frame, so the first read just tries;
+                # later ones ask ZMQ_EVENTS, which costs less than zmq.Again.
+                if first:
+                    first = False
+                    try:
+                        parts = [receive(zmq.NOBLOCK)]
+                    except zmq.Again:
+                        drained = True
+                        break
+                elif events(router) & POLLIN:
+                    parts = [receive(zmq.NOBLOCK)]
+                else:
                     drained = True
                     break
+                while more(router):
+                    parts.append(receive(zmq.NOBLOCK))
                 self._handle_inbound(parts, now)
                 now = reactor.seconds()
                 if now > deadline:
@@ -842,18 +857,28 @@ class Hub:
                 self._stop_for_peer(peer, path)
 
     def _local_ref(self, path: str) -> Ref:
-        """Return the ref of a path on this node; raises `InvalidAddress`."""
+        """Return the ref of a path on this node; raises `InvalidAddress`.
+
+        Refs of live actors are cached by path. A cached ref whose actor has
+        stopped is looked up again, because a new actor may have taken the
+        name; a restarted actor keeps its cell and its ref.
+        """
+        cached = self._local_refs.get(path)
+        if cached is not None:
+            cell = cached._cell
+            if cell is not None and cell.state != STOPPED:
+                return cached
         node = self._node
         assert node is not None, "the hub received a message before Node(hub=...)"
-        uri = self._path_uris.get(path)
-        if uri is None:
-            if not path.startswith("/"):
-                raise InvalidAddress(path, "a received actor path must start with '/'")
-            uri = Uri.parse(path)
-            if len(self._path_uris) >= _CACHE_SIZE:
-                self._path_uris.clear()
-            self._path_uris[path] = uri
-        return node.lookup(uri)
+        if not path.startswith("/"):
+            raise InvalidAddress(path, "a received actor path must start with '/'")
+        ref = node.lookup(Uri.parse(path))
+        # Replies to asks go to a new temporary path each time; skip those.
+        if ref._cell is not None and not path.startswith(_TEMP_PREFIX):
+            if len(self._local_refs) >= _CACHE_SIZE:
+                self._local_refs.clear()
+            self._local_refs[path] = ref
+        return ref
 
     def _deliver(self, peer: Peer, path: str, message: Any) -> None:
         try:

@@ -22,7 +22,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from spinoff.remoting import _wire
-from spinoff.remoting._transport import SocketReader, events
+from spinoff.remoting._transport import POLLIN, POLLOUT, SocketReader, events, more
 
 if TYPE_CHECKING:
     from spinoff.actor import Ref
@@ -188,7 +188,7 @@ class Link:
             return
         # The send may have consumed the descriptor's signal of a reply that
         # arrived meanwhile; ZMQ_EVENTS tells.
-        if events(socket) & zmq.POLLIN:
+        if events(socket) & POLLIN:
             self.hub.reactor.callLater(0, self.on_readable)
 
     def _send_backlog(self) -> None:
@@ -213,10 +213,10 @@ class Link:
             socket = self.socket
             state = events(socket)
             progressed = False
-            if state & zmq.POLLIN:
+            if state & POLLIN:
                 progressed = True
                 self._read()
-            if self.state != CLOSED and state & zmq.POLLOUT and self.backlog:
+            if self.state != CLOSED and state & POLLOUT and self.backlog:
                 progressed = True
                 self._send_backlog()
             if not progressed:
@@ -225,13 +225,10 @@ class Link:
     def _read(self) -> None:
         socket = self.socket
         hub = self.hub
-        while self.state != CLOSED:
-            try:
-                frame = socket.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if socket.getsockopt(zmq.RCVMORE):
-                while socket.getsockopt(zmq.RCVMORE):
+        while self.state != CLOSED and events(socket) & POLLIN:
+            frame = socket.recv(zmq.NOBLOCK)
+            if more(socket):
+                while more(socket):
                     socket.recv(zmq.NOBLOCK)
                 hub.fault(self.peer.address, "a reply of more than one frame")
                 continue

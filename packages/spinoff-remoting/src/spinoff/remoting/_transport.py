@@ -36,14 +36,30 @@ from typing import cast
 import zmq
 from twisted.python.failure import Failure
 
-__all__ = ["SocketReader", "events"]
+__all__ = ["POLLIN", "POLLOUT", "SocketReader", "events", "more"]
 
 logger = logging.getLogger("spinoff.remoting")
 
 
+POLLIN = int(zmq.POLLIN)
+POLLOUT = int(zmq.POLLOUT)
+_EVENTS = int(zmq.EVENTS)
+_RCVMORE = int(zmq.RCVMORE)
+_get_option = zmq.backend.Socket.get
+
+
 def events(socket: zmq.Socket[bytes]) -> int:
-    """Return the socket's ``ZMQ_EVENTS`` (``POLLIN``, ``POLLOUT``)."""
-    return cast(int, socket.getsockopt(zmq.EVENTS))
+    """Return the socket's ``ZMQ_EVENTS`` as a plain int of `POLLIN` | `POLLOUT`.
+
+    pyzmq's own ``getsockopt`` wraps the value in an enum, which costs more
+    than the call itself; this reads the option through pyzmq's backend.
+    """
+    return cast(int, _get_option(socket, _EVENTS))
+
+
+def more(socket: zmq.Socket[bytes]) -> bool:
+    """Return whether the message being received has another frame."""
+    return bool(_get_option(socket, _RCVMORE))
 
 
 class SocketReader:
