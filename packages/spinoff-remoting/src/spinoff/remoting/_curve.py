@@ -138,8 +138,10 @@ def generate_keys(directory: str | os.PathLike[str], name: str) -> tuple[Path, P
     """Write a new CURVE key pair as ``NAME.key`` and ``NAME.key_secret``.
 
     The ``.key`` file holds only the public key and may be copied to every
-    node that should accept this one; the ``.key_secret`` file holds both
-    keys and must stay on this node, readable only by its owner.
+    node that should accept this one. The ``.key_secret`` file holds both
+    keys, is created readable only by its owner and must stay on this node.
+    Both use the certificate format of ``zmq.auth``, so `CurveKeys.load` and
+    `load_public_keys` read them.
 
     Args:
         directory: an existing folder for the two files.
@@ -149,14 +151,33 @@ def generate_keys(directory: str | os.PathLike[str], name: str) -> tuple[Path, P
         The paths of the public and the secret key file.
 
     Raises:
+        FileExistsError: one of the files exists already; keys are never
+            overwritten.
         OSError: the folder does not exist or cannot be written.
         RuntimeError: libzmq was built without CURVE support.
     """
     if not zmq.has("curve"):
         raise RuntimeError("this libzmq has no CURVE support; install a pyzmq wheel")
-    public_file, secret_file = zmq.auth.create_certificates(directory, name)
-    os.chmod(secret_file, 0o600)
-    return Path(public_file), Path(secret_file)
+    public_key, secret_key = (key.decode("ascii") for key in zmq.curve_keypair())
+    folder = Path(directory)
+    public_file = folder / f"{name}.key"
+    secret_file = folder / f"{name}.key_secret"
+    header = "#   ZeroMQ CURVE {} certificate written by spinoff.remoting\n\n"
+    body = f'metadata\ncurve\n    public-key = "{public_key}"\n'
+    _write_new(public_file, 0o644, header.format("public") + body)
+    _write_new(
+        secret_file,
+        0o600,
+        header.format("secret") + body + f'    secret-key = "{secret_key}"\n',
+    )
+    return public_file, secret_file
+
+
+def _write_new(path: Path, mode: int, text: str) -> None:
+    """Create `path` with `mode` from the start, so no other user can open it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text)
 
 
 def load_public_keys(directory: str | os.PathLike[str]) -> frozenset[bytes]:
