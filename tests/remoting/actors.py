@@ -33,7 +33,7 @@ class Greeting:
 
 
 class Echo(Actor):
-    """Answers ``(payload, reply_to)`` with ``('echo', payload)``."""
+    """Replies to ``(payload, reply_to)`` with ``('echo', payload)``."""
 
     def receive(self, message: Any) -> None:
         payload, reply_to = message
@@ -43,8 +43,8 @@ class Echo(Actor):
 class Collector(Actor):
     """Counts ``('seq', sender, n)`` per sender and checks their order.
 
-    ``('count', sender, reply_to)`` answers ``(received, in_order)`` for that
-    sender; ``('big', data, reply_to)`` answers the length and SHA-256 of
+    ``('count', sender, reply_to)`` replies ``(received, in_order)`` for that
+    sender; ``('big', data, reply_to)`` replies with the length and SHA-256 of
     `data`; a `Greeting` is reported; anything else is reported as
     ``received``.
     """

@@ -208,7 +208,7 @@ def _read_commands(commands: Commands) -> None:
     for line in sys.stdin:
         if line.strip():
             reactor.callFromThread(_run_command, commands, line)
-    # The test closed stdin or died: stop like a node told to exit.
+    # The test closed stdin or died: stop as on the exit command.
     reactor.callFromThread(commands.exit)
 
 

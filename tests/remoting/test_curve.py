@@ -26,9 +26,7 @@ def curve_args(
 
 
 @pytest.mark.timeout(60)
-def test_node_without_authorized_key_is_refused(
-    start_node: StartNode, tmp_path: Path
-) -> None:
+def test_unauthorized_key_refused(start_node: StartNode, tmp_path: Path) -> None:
     cluster = tmp_path / "cluster"
     stranger = tmp_path / "stranger"
     cluster.mkdir()
@@ -37,7 +35,7 @@ def test_node_without_authorized_key_is_refused(
     _, stranger_secret = generate_keys(stranger, "stranger")
     b = start_node(*curve_args(cluster_secret), "--spawn", "collector=Collector")
     member = start_node(*curve_args(cluster_secret), label="member")
-    # The outsider knows the cluster's public key but holds its own key pair.
+    # The outsider has the cluster's public key but its own key pair.
     outsider = start_node(
         *curve_args(stranger_secret, cluster, cluster_public), label="outsider"
     )
@@ -66,9 +64,7 @@ def test_node_without_authorized_key_is_refused(
 
 
 @pytest.mark.timeout(60)
-def test_node_without_curve_cannot_deliver(
-    start_node: StartNode, tmp_path: Path
-) -> None:
+def test_plain_node_cannot_deliver(start_node: StartNode, tmp_path: Path) -> None:
     _, secret = generate_keys(tmp_path, "cluster")
     b = start_node(*curve_args(secret), "--spawn", "collector=Collector", label="b")
     member = start_node(*curve_args(secret), label="member")

@@ -39,7 +39,7 @@ def assert_told_once(watcher: NodeProcess, tag: str, settle: float = 0.5) -> Eve
 
 
 @pytest.mark.timeout(60)
-def test_watcher_told_when_remote_actor_stops(start_node: StartNode) -> None:
+def test_actor_stop_reaches_watcher(start_node: StartNode) -> None:
     a = start_node(label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
     target = f"{b.address}/echo"
@@ -53,7 +53,7 @@ def test_watcher_told_when_remote_actor_stops(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_remote_stop_request_stops_actor(start_node: StartNode) -> None:
+def test_remote_stop_request(start_node: StartNode) -> None:
     a = start_node(label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
     target = f"{b.address}/echo"
@@ -66,7 +66,7 @@ def test_remote_stop_request_stops_actor(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_watching_dead_actor_is_told_at_once(start_node: StartNode) -> None:
+def test_watching_dead_actor(start_node: StartNode) -> None:
     a = start_node(label="a")
     b = start_node(label="b")
 
@@ -77,7 +77,7 @@ def test_watching_dead_actor_is_told_at_once(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_watcher_told_when_node_stops(start_node: StartNode) -> None:
+def test_node_stop_reaches_watcher(start_node: StartNode) -> None:
     a = start_node("--heartbeat-timeout", "30", label="a")
     b = start_node("--spawn", "echo=Echo", "--spawn", "other=Echo", label="b")
     watch(a, f"{b.address}/echo", "actor")
@@ -91,7 +91,7 @@ def test_watcher_told_when_node_stops(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_pending_ask_fails_when_node_stops(start_node: StartNode) -> None:
+def test_ask_fails_on_node_stop(start_node: StartNode) -> None:
     # With a 30 s heartbeat timeout, only the stopping node's notices can end
     # the ask within the test's time.
     a = start_node("--heartbeat-timeout", "30", label="a")
@@ -106,7 +106,7 @@ def test_pending_ask_fails_when_node_stops(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_watcher_told_when_node_is_killed(start_node: StartNode) -> None:
+def test_node_kill_reaches_watcher(start_node: StartNode) -> None:
     a = start_node(label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
     watch(a, f"{b.address}/echo", "w")
@@ -123,7 +123,7 @@ def test_watcher_told_when_node_is_killed(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_pending_ask_fails_when_node_is_killed(start_node: StartNode) -> None:
+def test_ask_fails_on_node_kill(start_node: StartNode) -> None:
     a = start_node(label="a")
     b = start_node("--spawn", "probe=Probe", label="b")
     a.command("ask", to=f"{b.address}/probe", message="never answered", tag="ask")
@@ -136,7 +136,7 @@ def test_pending_ask_fails_when_node_is_killed(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_restart_on_same_port_is_a_new_node(start_node: StartNode) -> None:
+def test_restart_on_same_port(start_node: StartNode) -> None:
     a = start_node("--spawn", "probe=Probe", label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
     address = b.address
@@ -156,7 +156,7 @@ def test_restart_on_same_port_is_a_new_node(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_peer_declared_dead_is_told_and_relinks(start_node: StartNode) -> None:
+def test_dropped_peer_relinks(start_node: StartNode) -> None:
     # b is blocked for longer than a's detection bound, so a drops it. b's own
     # bound is long, so b learns it was dropped only from a's REJECT.
     a = start_node("--spawn", "probe=Probe", "--spawn", "echo=Echo", label="a")
@@ -178,7 +178,7 @@ def test_peer_declared_dead_is_told_and_relinks(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_blocked_peer_is_not_declared_dead(start_node: StartNode) -> None:
+def test_blocked_peer_stays_alive(start_node: StartNode) -> None:
     a = start_node("--spawn", "probe=Probe", label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
     watch(a, f"{b.address}/echo", "w")
@@ -193,7 +193,7 @@ def test_blocked_peer_is_not_declared_dead(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_blocked_watcher_does_not_declare_peer_dead(start_node: StartNode) -> None:
+def test_blocked_watcher_keeps_peer(start_node: StartNode) -> None:
     # a's reactor is blocked for twice its detection bound. b's bound is long,
     # so b keeps the session, and a must not blame b for its own silence.
     a = start_node("--spawn", "probe=Probe", label="a")
@@ -209,7 +209,7 @@ def test_blocked_watcher_does_not_declare_peer_dead(start_node: StartNode) -> No
 
 
 @pytest.mark.timeout(60)
-def test_port_is_free_right_after_stop(start_node: StartNode) -> None:
+def test_port_free_after_stop(start_node: StartNode) -> None:
     b = start_node("--spawn", "echo=Echo", label="b")
     a = start_node(label="a")
     watch(a, f"{b.address}/echo", "w")

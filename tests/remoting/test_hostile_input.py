@@ -79,7 +79,7 @@ def test_garbage_frames_are_dropped(
 
 
 @pytest.mark.timeout(60)
-def test_pickle_running_a_command_is_rejected(
+def test_command_pickle_rejected(
     start_node: StartNode, raw_dealer: zmq.Socket[bytes], tmp_path: Path
 ) -> None:
     target = start_node("--spawn", "echo=Echo", label="target")
@@ -127,7 +127,7 @@ def test_malformed_entries_are_dropped(
 
 
 @pytest.mark.timeout(60)
-def test_unroutable_paths_become_remote_dead_letters(
+def test_unroutable_paths_dead_letters(
     start_node: StartNode, raw_dealer: zmq.Socket[bytes]
 ) -> None:
     target = start_node("--spawn", "echo=Echo", label="target")

@@ -12,7 +12,7 @@ ALLOW_GREETING = ("--allow", "tests.remoting.actors:Greeting")
 
 
 @pytest.mark.timeout(60)
-def test_example2_exchanges_greetings_and_acks(start_node: StartNode) -> None:
+def test_example2_greetings_and_acks(start_node: StartNode) -> None:
     other = start_node("--log", "examples", label="other")
     other.command("spawn_example", name="other", actor="ExampleActor", params={})
     greeter = start_node("--log", "examples", label="greeter")
@@ -36,7 +36,7 @@ def test_example2_exchanges_greetings_and_acks(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_ten_thousand_each_way_arrive_in_order(start_node: StartNode) -> None:
+def test_ten_thousand_each_way_in_order(start_node: StartNode) -> None:
     a = start_node("--spawn", "echo=Echo", label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
 
@@ -52,7 +52,7 @@ def test_ten_thousand_each_way_arrive_in_order(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_ref_travels_three_hops_and_comes_home_local(start_node: StartNode) -> None:
+def test_ref_comes_home_local(start_node: StartNode) -> None:
     a = start_node("--spawn", "hopper=Hopper", "--spawn", "probe=Probe", label="a")
     b = start_node("--spawn", "hopper=Hopper", label="b")
     c = start_node("--spawn", "hopper=Hopper", label="c")
@@ -78,7 +78,7 @@ def test_ref_travels_three_hops_and_comes_home_local(start_node: StartNode) -> N
 
 
 @pytest.mark.timeout(120)
-def test_first_hundred_messages_of_fresh_peers_arrive(start_node: StartNode) -> None:
+def test_fresh_links_lose_no_messages(start_node: StartNode) -> None:
     receiver = start_node("--spawn", "collector=Collector", label="receiver")
     senders = start_node(label="senders")
 
@@ -96,7 +96,7 @@ def test_first_hundred_messages_of_fresh_peers_arrive(start_node: StartNode) -> 
 
 
 @pytest.mark.timeout(60)
-def test_fifty_megabyte_message_is_delivered(start_node: StartNode) -> None:
+def test_fifty_megabyte_message_delivered(start_node: StartNode) -> None:
     limit = ("--max-message-size", str(64 * 1024 * 1024))
     a = start_node(*limit, label="a")
     b = start_node(*limit, "--spawn", "collector=Collector", label="b")
@@ -111,7 +111,7 @@ def test_fifty_megabyte_message_is_delivered(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_message_above_maximum_fails_at_sender(start_node: StartNode) -> None:
+def test_oversized_message_fails_at_sender(start_node: StartNode) -> None:
     a = start_node("--max-message-size", "100000", label="a")
     b = start_node("--spawn", "collector=Collector", label="b")
 
@@ -123,7 +123,7 @@ def test_message_above_maximum_fails_at_sender(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_eight_nodes_all_message_each_other(start_node: StartNode) -> None:
+def test_eight_node_mesh(start_node: StartNode) -> None:
     nodes = [
         start_node("--spawn", "collector=Collector", label=f"n{index}")
         for index in range(8)
@@ -158,7 +158,7 @@ def test_allowed_class_travels(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_class_not_allowed_by_receiver_is_rejected(start_node: StartNode) -> None:
+def test_receiver_rejects_unallowed_class(start_node: StartNode) -> None:
     a = start_node(*ALLOW_GREETING, "--spawn", "probe=Probe", label="a")
     b = start_node("--spawn", "collector=Collector", "--spawn", "echo=Echo", label="b")
 
@@ -187,7 +187,7 @@ def test_unserializable_message_fails_at_sender(start_node: StartNode) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_unknown_actor_becomes_remote_dead_letter(start_node: StartNode) -> None:
+def test_unknown_actor_dead_letter(start_node: StartNode) -> None:
     a = start_node("--spawn", "probe=Probe", label="a")
     b = start_node("--spawn", "echo=Echo", label="b")
 
@@ -201,7 +201,7 @@ def test_unknown_actor_becomes_remote_dead_letter(start_node: StartNode) -> None
 
 
 @pytest.mark.timeout(60)
-def test_messages_to_absent_node_become_dead_letters(start_node: StartNode) -> None:
+def test_absent_node_dead_letters(start_node: StartNode) -> None:
     absent = start_node(label="absent")
     address = absent.address
     absent.stop()
