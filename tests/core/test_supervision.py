@@ -328,3 +328,34 @@ def test_restart_rejects_bad_limits() -> None:
         Restart(max=-1)
     with pytest.raises(ValueError, match=r"^Restart within must be"):
         Restart(max=1, within=0)
+
+
+class NeverStarts(Actor):
+    attempts = 0
+
+    def pre_start(self) -> None:
+        NeverStarts.attempts += 1
+        raise Boom("cannot start")
+
+
+def test_resume_after_start_failure_stops(clock: Clock, events: list[Any]) -> None:
+    node = Node(clock=clock, supervision=Resume)
+    NeverStarts.attempts = 0
+
+    ref = node.spawn(NeverStarts)
+
+    assert ref.join().called
+    assert NeverStarts.attempts == 1
+    assert [e.decision for e in of_type(events, UnhandledError)] == ["Stop"]
+    node.stop()
+
+
+def test_endless_restarts_still_yield_to_reactor(clock: Clock) -> None:
+    clock.running = True  # type: ignore[attr-defined]
+    node = Node(clock=clock, supervision=Restart)
+    NeverStarts.attempts = 0
+
+    node.spawn(NeverStarts)
+
+    assert 0 < NeverStarts.attempts < 1000
+    assert len(clock.getDelayedCalls()) == 1  # the dispatcher resumes next turn

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -191,3 +193,27 @@ def test_event_log_is_rate_limited(
     logged = [r for r in caplog.records if r.name == "spinoff.actor"]
     assert len(seen) == 100
     assert 0 < len(logged) <= 20
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "spinoff.util.async_",
+        "spinoff.util.logging",
+        "spinoff.util.pattern_matching",
+        "spinoff.actor.process",
+        "spinoff.actor.events",
+        "spinoff.actor.supervision",
+        "spinoff.actor.testing",
+    ],
+)
+def test_module_imports_first_in_fresh_interpreter(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr

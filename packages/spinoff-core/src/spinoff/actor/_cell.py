@@ -59,6 +59,9 @@ THROUGHPUT = 1000
 YIELD_EVERY = 20000
 """Messages a dispatcher processes before it lets a running reactor do I/O."""
 
+SYSTEM_WEIGHT = 100
+"""Messages that one batch of system messages counts for against `YIELD_EVERY`."""
+
 HIGH_WATER_MARK = 10000
 """Queued messages at which a `HighWaterMarkReached` event is published."""
 
@@ -324,12 +327,23 @@ class Cell:
     # -- dispatch -----------------------------------------------------------
 
     def run_batch(self) -> int:
-        """Process system messages, then up to `THROUGHPUT` user messages."""
+        """Process system messages, then up to `THROUGHPUT` user messages.
+
+        Returns the number of messages processed, counting a batch of system
+        messages as `SYSTEM_WEIGHT` because a start or a restart costs about as
+        much as that many messages. A dispatcher busy with nothing but
+        restarts thus still yields to the reactor.
+        """
+        system_work = 0
         if self.system:
             self._process_system()
+            system_work = SYSTEM_WEIGHT
         mailbox = self.mailbox
         if not mailbox or not self.ready():
-            return 0
+            if self.system and not self.scheduled:
+                self.scheduled = True
+                self.dispatcher.queue.append(self)
+            return system_work
         if self.is_process:
             return self._feed_waiters(mailbox)
         receive = self.actor.receive
@@ -358,7 +372,7 @@ class Cell:
             self.dispatcher.queue.append(self)
         if not mailbox:
             self.hwm_reported = False
-        return count
+        return count + system_work
 
     def _feed_waiters(self, mailbox: deque[Any]) -> int:
         count = 0
@@ -414,10 +428,11 @@ class Cell:
     # -- system messages ----------------------------------------------------
 
     def _process_system(self) -> None:
-        while self.system:
-            batch, self.system = self.system, None
-            for message in batch:
-                self._handle_system(message)
+        # Messages that arrive meanwhile wait for the next turn, so that a
+        # failure loop between a parent and a child cannot hold the dispatcher.
+        batch, self.system = self.system, None
+        for message in batch or ():
+            self._handle_system(message)
 
     def _handle_system(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -589,6 +604,9 @@ class Cell:
             current_cell.reset(token)
         if decision is None or decision is supervision.Default:
             decision = default_decision(exc, in_start)
+        if decision is supervision.Resume and not child.started:
+            # Nothing to resume after a failure in construction or pre_start.
+            decision = supervision.Stop
         is_guardian = self.parent is None
         if is_guardian and decision is supervision.Escalate:
             decision = supervision.Stop
@@ -637,9 +655,9 @@ class Cell:
             return
         self._suspend_children(False)
         if not self.started:
-            # Nothing to resume after a failure in construction or pre_start,
-            # so start again.
-            self.send_system("start")
+            # Nothing to resume after a failure in construction or pre_start;
+            # starting again would fail again at once, so stop instead.
+            self.stop()
             return
         if self.is_process:
             # The run() generator ended with the failure; run it again on the

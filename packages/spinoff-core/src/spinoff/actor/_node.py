@@ -14,8 +14,7 @@ from spinoff.actor._cell import RUNNING, STOPPED, Cell, Dispatcher, TerminationC
 from spinoff.actor._context import ReactorTime, current_cell
 from spinoff.actor._ref import Ref, Uri
 from spinoff.actor.events import DeadLetter, Events, RemoteDeadLetter
-from spinoff.actor.exceptions import ActorTerminated, InvalidAddress
-from spinoff.util.async_ import Timeout
+from spinoff.actor.exceptions import ActorTerminated, InvalidAddress, Timeout
 
 __all__ = ["Hub", "Node", "current_node", "lookup", "spawn"]
 

@@ -19,6 +19,7 @@ __all__ = [
     "NameConflict",
     "NodeDown",
     "NotAnActor",
+    "Timeout",
     "Unhandled",
     "UnhandledTermination",
 ]
@@ -129,3 +130,14 @@ class NodeDown(ConnectionError):
 
     def __str__(self) -> str:
         return f"node {self.address} is down: {self.reason}"
+
+
+class Timeout(Exception):
+    """A Deferred given to `with_timeout`, or an `ask`, did not fire in time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"timed out after {self.seconds} s"

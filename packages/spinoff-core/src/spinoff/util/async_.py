@@ -17,6 +17,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.python.failure import Failure
 
 from spinoff.actor._context import ReactorTime, current_cell
+from spinoff.actor.exceptions import Timeout
 
 __all__ = [
     "Timeout",
@@ -28,17 +29,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class Timeout(Exception):
-    """A Deferred given to `with_timeout` did not fire in time."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-    def __str__(self) -> str:
-        return f"timed out after {self.seconds} s"
 
 
 def current_clock(clock: ReactorTime | None = None) -> ReactorTime:
