@@ -24,6 +24,8 @@ from spinoff.actor.events import Events, RemotingFault
 from spinoff.remoting import AddressInUse, CurveKeys, Hub, _wire, generate_keys
 from spinoff.remoting.__main__ import main as remoting_main
 
+pytestmark = pytest.mark.timeout(60)
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 DOC = ROOT / "docs" / "remoting.md"
 

@@ -19,6 +19,8 @@ from spinoff.actor import Actor, Node, Ref
 from spinoff.remoting import UnserializableMessage
 from spinoff.remoting._serialization import Codec, Rejected, restore_ref
 
+pytestmark = pytest.mark.timeout(60)
+
 HERE = "127.0.0.1:7000"
 THERE = "127.0.0.1:7001"
 

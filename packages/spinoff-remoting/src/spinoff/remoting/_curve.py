@@ -16,9 +16,10 @@ from pathlib import Path
 
 import zmq
 import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils import z85
 
-__all__ = ["CurveKeys", "generate_keys", "load_public_keys"]
+__all__ = ["CurveKeys", "generate_keys", "load_public_keys", "start_authenticator"]
 
 ZAP_DOMAIN = "spinoff"
 
@@ -187,6 +188,26 @@ def load_public_keys(directory: str | os.PathLike[str]) -> frozenset[bytes]:
         OSError: `directory` is not a folder.
     """
     return frozenset(zmq.auth.load_certificates(directory))
+
+
+def start_authenticator(
+    context: zmq.Context[zmq.Socket[bytes]],
+    keys: CurveKeys,
+    on_denied: Callable[[bytes], None],
+) -> ThreadAuthenticator:
+    """Start a ZAP authenticator thread that accepts only `keys.authorized_keys`.
+
+    `on_denied` is called on the authenticator thread with each rejected
+    Z85 public key. Stop the authenticator before terminating `context`.
+    """
+    authenticator = ThreadAuthenticator(
+        context, log=logging.getLogger("spinoff.remoting.auth")
+    )
+    authenticator.start()
+    authenticator.configure_curve_callback(
+        ZAP_DOMAIN, KeyCheck(keys.authorized_keys, on_denied)
+    )
+    return authenticator
 
 
 class KeyCheck:

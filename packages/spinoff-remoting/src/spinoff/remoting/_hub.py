@@ -25,45 +25,43 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import zmq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 
-from spinoff.actor import Node, NodeDown, Ref, Uri
-from spinoff.actor._cell import STOPPED, TerminationCallback
-from spinoff.actor._node import TEMP
-from spinoff.actor.events import (
-    Events,
-    MessageRejected,
-    RemoteDeadLetter,
-    RemotingFault,
-)
-from spinoff.actor.exceptions import InvalidAddress
+from spinoff.actor import Node, NodeDown, Ref
+from spinoff.actor._cell import TerminationCallback
 from spinoff.remoting import _wire
-from spinoff.remoting._address import (
-    Resolver,
-    is_ipv6,
-    parse_bind_address,
-    zmq_endpoint,
-)
-from spinoff.remoting._curve import ZAP_DOMAIN, CurveKeys, KeyCheck
-from spinoff.remoting._exceptions import AddressInUse, MessageTooLarge
+from spinoff.remoting._address import Resolver, parse_bind_address, zmq_endpoint
+from spinoff.remoting._curve import CurveKeys, start_authenticator
+from spinoff.remoting._exceptions import MessageTooLarge
+from spinoff.remoting._inbox import Inbox, dead_letter, fault
 from spinoff.remoting._link import BATCH_BYTES, CONNECTING, UP, Link
-from spinoff.remoting._serialization import Codec, Rejected
-from spinoff.remoting._transport import POLLIN, SocketReader, events, more
+from spinoff.remoting._peer import Peer, notify
+from spinoff.remoting._serialization import Codec
+from spinoff.remoting._settings import (
+    CACHE_SIZE,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_HWM,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_SEND_QUEUE_SIZE,
+    Settings,
+    check_settings,
+)
+from spinoff.remoting._transport import (
+    POLLIN,
+    SocketReader,
+    bind_router,
+    events,
+    more,
+)
 
 __all__ = ["Hub"]
 
 logger = logging.getLogger("spinoff.remoting")
-
-DEFAULT_HEARTBEAT_INTERVAL = 0.1
-DEFAULT_HEARTBEAT_TIMEOUT = 1.0
-DEFAULT_SEND_QUEUE_SIZE = 100_000
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
-DEFAULT_HWM = 1000
 
 READ_BUDGET = 0.02
 """Seconds of work after which a read lets the reactor run other events."""
@@ -71,63 +69,10 @@ READ_BUDGET = 0.02
 BYE_LINGER_MS = 200
 """Milliseconds ZeroMQ keeps trying to deliver the answer to a peer's BYE."""
 
-_CACHE_SIZE = 4096
-_TEMP_PREFIX = f"/{TEMP}/"
 _PING = bytes((_wire.PING,))
 _PONG = bytes((_wire.PONG,))
 _BYE = bytes((_wire.BYE,))
 _BYE_ACK = bytes((_wire.BYE_ACK,))
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The tunables of a hub; see `Hub` for their meaning."""
-
-    heartbeat_interval: float
-    heartbeat_timeout: float
-    send_queue_size: int
-    max_message_size: int
-    send_hwm: int
-    receive_hwm: int
-    curve: CurveKeys | None
-
-
-class Peer:
-    """This node's state about one other node."""
-
-    def __init__(self, address: str, now: float) -> None:
-        self.address = address
-        self.aliases: set[str] = set()
-        self.incarnation: bytes | None = None
-        self.link: Link | None = None
-        self.inbound: set[bytes] = set()
-        self.last_seen = now
-        self.last_pong = 0.0
-        self.dropped = False
-        # Watches by actors of this node on actors of the peer, by path, and
-        # the paths the peer has been asked to watch.
-        self.watchers: dict[str, list[tuple[Ref, TerminationCallback]]] = {}
-        self.watching: set[str] = set()
-        self.unwatch_later: set[str] = set()
-        # Watches by the peer on actors of this node.
-        self.watched: dict[str, tuple[Ref, _PeerWatch]] = {}
-
-    def __repr__(self) -> str:
-        return f"<Peer {self.address}>"
-
-
-class _PeerWatch:
-    """The termination callback that reports a local actor's end to a peer."""
-
-    __slots__ = ("hub", "path", "peer")
-
-    def __init__(self, hub: Hub, peer: Peer, path: str) -> None:
-        self.hub = hub
-        self.peer = peer
-        self.path = path
-
-    def __call__(self, ref: Ref, reason: BaseException | None) -> None:
-        self.hub._report_termination(self.peer, self.path, self)
 
 
 class Hub:
@@ -198,7 +143,7 @@ class Hub:
             receive_hwm=receive_hwm,
             curve=curve,
         )
-        _check_settings(self.settings)
+        check_settings(self.settings)
         self._codec = Codec(allowed_classes)
         if reactor is None:
             from twisted.internet import reactor as global_reactor
@@ -208,10 +153,21 @@ class Hub:
         self.incarnation = os.urandom(_wire.INCARNATION_SIZE)
         self._resolver = Resolver()
         self._max_frame = max_message_size + BATCH_BYTES + 64
+        self._inbox = Inbox(
+            self._codec, max_message_size, self._max_frame, self._send_control
+        )
         self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         self._authenticator: Any = None
         try:
-            self._router = self._bind(host, port, address)
+            if curve is not None:
+                self._authenticator = start_authenticator(
+                    self.context, curve, self._key_denied_in_thread
+                )
+            # Frames up to twice the limit reach the hub, which reports them;
+            # ZeroMQ cuts the connection of a peer that sends anything larger.
+            self._router, self._port = bind_router(
+                self.context, host, port, self.settings, 2 * self._max_frame
+            )
         except BaseException:
             self._close_context()
             raise
@@ -219,7 +175,6 @@ class Hub:
         local_ip = self._resolver.host_ip(host)
         self._local_ips = {local_ip} if local_ip is not None else set()
         self._local_cache: dict[str, bool] = {}
-        self._local_refs: dict[str, Ref] = {}
         self._node: Node | None = None
         self._peers: dict[str, Peer] = {}
         self._aliases: dict[str, Peer] = {}
@@ -250,58 +205,13 @@ class Hub:
     def __repr__(self) -> str:
         return f"<Hub {self.address}>"
 
-    # -- binding ----------------------------------------------------------------
-
-    def _bind(self, host: str, port: int, address: str) -> zmq.Socket[bytes]:
-        settings = self.settings
-        router = self.context.socket(zmq.ROUTER)
-        router.setsockopt(zmq.LINGER, 0)
-        router.setsockopt(zmq.SNDHWM, settings.send_hwm)
-        router.setsockopt(zmq.RCVHWM, settings.receive_hwm)
-        # Frames up to twice the limit reach the hub, which reports them;
-        # ZeroMQ cuts the connection of a peer that sends anything larger.
-        router.setsockopt(zmq.MAXMSGSIZE, 2 * self._max_frame)
-        if is_ipv6(host):
-            router.setsockopt(zmq.IPV6, 1)
-        curve = settings.curve
-        if curve is not None:
-            self._start_authenticator(curve)
-            router.setsockopt(zmq.CURVE_SERVER, 1)
-            router.setsockopt(zmq.CURVE_SECRETKEY, curve.secret_key)
-            router.setsockopt(zmq.CURVE_PUBLICKEY, curve.public_key)
-            router.setsockopt(zmq.ZAP_DOMAIN, ZAP_DOMAIN.encode())
-        try:
-            router.bind(zmq_endpoint(host, port))
-        except zmq.ZMQError as exc:
-            router.close(linger=0)
-            if exc.errno == zmq.EADDRINUSE:
-                raise AddressInUse(address) from exc
-            raise OSError(
-                exc.errno,
-                f"cannot bind the remoting hub to {address}: {exc.strerror}; use a "
-                "host name or IP address of this machine and a free port",
-            ) from exc
-        endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._port = int(endpoint.rsplit(":", 1)[1])
-        return router
-
-    def _start_authenticator(self, curve: CurveKeys) -> None:
-        from zmq.auth.thread import ThreadAuthenticator
-
-        authenticator = ThreadAuthenticator(
-            self.context, log=logging.getLogger("spinoff.remoting.auth")
-        )
-        authenticator.start()
-        authenticator.configure_curve_callback(
-            ZAP_DOMAIN, KeyCheck(curve.authorized_keys, self._key_denied_in_thread)
-        )
-        self._authenticator = authenticator
+    # -- CURVE ----------------------------------------------------------------------
 
     def _key_denied_in_thread(self, key: bytes) -> None:
         self.reactor.callFromThread(self._key_denied, key)
 
     def _key_denied(self, key: bytes) -> None:
-        self.fault(
+        fault(
             f"a client with CURVE public key {key.decode('ascii', 'replace')}",
             "refused the connection: its public key is not authorized",
         )
@@ -314,6 +224,7 @@ class Hub:
             raise RuntimeError(f"{self!r} already belongs to {self._node!r}")
         self._node = node
         self._codec.node = node
+        self._inbox.node = node
 
     def is_local(self, address: str) -> bool:
         """Return whether ``host:port`` names this node.
@@ -333,7 +244,7 @@ class Hub:
             and int(port) == self._port
             and self._resolver.host_ip(host or "localhost") in self._local_ips
         )
-        if len(self._local_cache) >= _CACHE_SIZE:
+        if len(self._local_cache) >= CACHE_SIZE:
             self._local_cache.clear()
         self._local_cache[address] = local
         return local
@@ -358,16 +269,16 @@ class Hub:
         if len(body) > self.settings.max_message_size:
             raise MessageTooLarge(str(uri), len(body), self.settings.max_message_size)
         if self._stopping is not None:
-            self._dead_letter(ref, message, "this node's hub is stopped")
+            dead_letter(ref, message, "this node's hub is stopped")
             return
         assert uri.node is not None
         peer = self._peer_for(uri.node)
         if peer is None:
-            self._dead_letter(ref, message, f"the host of {uri.node} does not resolve")
+            dead_letter(ref, message, f"the host of {uri.node} does not resolve")
             return
         link = peer.link or self._open_link(peer)
         if not link.enqueue(_wire.MESSAGE, body, ref, message):
-            self._dead_letter(
+            dead_letter(
                 ref,
                 message,
                 f"{self.settings.send_queue_size} messages to {peer.address} are "
@@ -390,15 +301,8 @@ class Hub:
         if peer is None:
             callback(ref, NodeDown(ref.uri.node, "its host does not resolve"))
             return
-        path = ref.uri.path
-        watchers = peer.watchers.setdefault(path, [])
-        if any(existing == callback for _, existing in watchers):
-            return
-        watchers.append((ref, callback))
-        peer.unwatch_later.discard(path)
-        if path not in peer.watching:
-            peer.watching.add(path)
-            self._send_control(peer, _wire.WATCH, path)
+        if peer.add_watcher(ref, callback):
+            self._send_control(peer, _wire.WATCH, ref.uri.path)
 
     def unwatch(self, ref: Ref, callback: TerminationCallback) -> None:
         """Withdraw a `watch`; callbacks are matched with ``==``.
@@ -408,19 +312,8 @@ class Hub:
         """
         assert ref.uri.node is not None
         peer = self._aliases.get(ref.uri.node)
-        if peer is None:
-            return
-        path = ref.uri.path
-        watchers = peer.watchers.get(path)
-        if not watchers:
-            return
-        for index, (_, existing) in enumerate(watchers):
-            if existing == callback:
-                del watchers[index]
-                break
-        if not watchers:
-            del peer.watchers[path]
-            peer.unwatch_later.add(path)
+        if peer is not None:
+            peer.remove_watcher(ref, callback)
 
     def stop_actor(self, ref: Ref) -> None:
         """Ask the node of a remote actor to stop it; no answer is expected."""
@@ -456,7 +349,7 @@ class Hub:
             for routing_id in peer.inbound:
                 self._reply(routing_id, _BYE)
                 self._stop_waiting.add(peer)
-            self._notify_watchers(peer, "this node's hub stopped")
+            notify(peer.take_all_watchers(), "this node's hub stopped")
         logger.info(
             "stopping remoting hub %s; waiting for %d peers to acknowledge",
             self.address,
@@ -500,6 +393,8 @@ class Hub:
         return link
 
     def _send_control(self, peer: Peer, kind: int, path: str) -> None:
+        if self._closed:
+            return
         link = peer.link or self._open_link(peer)
         if not link.enqueue(kind, path.encode(), None, None):
             logger.warning(
@@ -542,7 +437,7 @@ class Hub:
             unsent = link.unsent
             for ref, message, _, _ in link.close(linger_ms):
                 if ref is not None:
-                    self._dead_letter(ref, message, f"{peer.address} is down: {reason}")
+                    dead_letter(ref, message, f"{peer.address} is down: {reason}")
             if unsent:
                 logger.warning(
                     "%d messages to %s were still queued when it went down",
@@ -550,25 +445,10 @@ class Hub:
                     peer.address,
                 )
         logger.info("lost peer %s: %s", peer.address, reason)
-        self._notify_watchers(peer, reason)
-        node = self._node
-        watched, peer.watched = peer.watched, {}
-        if node is not None:
-            for local, callback in watched.values():
-                node.forget_termination(local, callback)
+        notify(peer.take_all_watchers(), reason)
+        self._inbox.forget(peer)
         if self._stopping is not None:
             self._acknowledged(peer)
-
-    def _notify_watchers(self, peer: Peer, reason: str) -> None:
-        watchers, peer.watchers = peer.watchers, {}
-        peer.watching.clear()
-        for entries in watchers.values():
-            for ref, callback in entries:
-                assert ref.uri.node is not None
-                try:
-                    callback(ref, NodeDown(ref.uri.node, reason))
-                except Exception:
-                    logger.exception("a termination callback of %r failed", ref)
 
     # -- heartbeats -----------------------------------------------------------------
 
@@ -623,13 +503,8 @@ class Hub:
                 peer.link.opened = min(peer.link.opened + lag, now)
 
     def _send_unwatches(self, peer: Peer, link: Link) -> None:
-        if not peer.unwatch_later:
-            return
-        for path in peer.unwatch_later:
-            if path in peer.watching and path not in peer.watchers:
-                peer.watching.discard(path)
-                link.enqueue(_wire.UNWATCH, path.encode(), None, None)
-        peer.unwatch_later.clear()
+        for path in peer.due_unwatches():
+            link.enqueue(_wire.UNWATCH, path.encode(), None, None)
 
     # -- input on the ROUTER socket -----------------------------------------------
 
@@ -682,7 +557,7 @@ class Hub:
 
     def _handle_inbound(self, parts: list[bytes], now: float) -> None:
         if len(parts) != 2 or not parts[1]:
-            self.fault(
+            fault(
                 _describe_link(parts[0]),
                 f"a message of {len(parts) - 1} frames, expected one non-empty frame",
             )
@@ -698,7 +573,7 @@ class Hub:
             if now - peer.last_pong >= self.settings.heartbeat_interval:
                 peer.last_pong = now
                 self._reply(routing_id, _PONG)
-            self._receive_data(peer, frame)
+            self._inbox.receive(peer, frame)
         elif kind == _wire.PING:
             if peer is None:
                 self._unknown_link(routing_id, "PING")
@@ -716,7 +591,7 @@ class Hub:
             if peer is not None and self._stopping is not None:
                 self._acknowledged(peer)
         else:
-            self.fault(
+            fault(
                 peer.address if peer is not None else _describe_link(routing_id),
                 f"a frame of unknown kind {kind}",
             )
@@ -732,7 +607,7 @@ class Hub:
         last = self._rejected.get(routing_id)
         if last is not None and now - last < self.settings.heartbeat_interval:
             return
-        if len(self._rejected) >= _CACHE_SIZE:
+        if len(self._rejected) >= CACHE_SIZE:
             self._rejected.clear()
         self._rejected[routing_id] = now
         self._reply(
@@ -742,13 +617,13 @@ class Hub:
                 "declared the sender dead"
             ),
         )
-        self.fault(_describe_link(routing_id), f"a {what} frame before any HELLO")
+        fault(_describe_link(routing_id), f"a {what} frame before any HELLO")
 
     def _receive_hello(self, routing_id: bytes, frame: bytes, now: float) -> None:
         try:
             hello = _wire.parse_hello(frame)
         except _wire.FrameError as exc:
-            self.fault(_describe_link(routing_id), f"a malformed HELLO: {exc}")
+            fault(_describe_link(routing_id), f"a malformed HELLO: {exc}")
             return
         if hello.version != _wire.VERSION:
             self._reply(
@@ -758,7 +633,7 @@ class Hub:
                     f"this node speaks {_wire.VERSION}"
                 ),
             )
-            self.fault(hello.address, f"protocol version {hello.version}")
+            fault(hello.address, f"protocol version {hello.version}")
             return
         if hello.incarnation == self.incarnation:
             self._reply(routing_id, _wire.reject("a node cannot link to itself"))
@@ -773,7 +648,7 @@ class Hub:
             self._reply(
                 routing_id, _wire.reject("the address in HELLO does not resolve")
             )
-            self.fault(_describe_link(routing_id), f"a HELLO from {hello.address!r}")
+            fault(_describe_link(routing_id), f"a HELLO from {hello.address!r}")
             return
         if self._stopping is not None:
             self._reply(routing_id, _BYE)
@@ -796,142 +671,6 @@ class Hub:
         peer.last_seen = now
         self._by_routing_id[routing_id] = peer
         self._reply(routing_id, _wire.welcome(self.incarnation, self.address))
-
-    # -- DATA frames ----------------------------------------------------------------
-
-    def _receive_data(self, peer: Peer, frame: bytes) -> None:
-        if len(frame) > self._max_frame:
-            self.fault(
-                peer.address,
-                f"a frame of {len(frame)} bytes, above the limit of {self._max_frame} "
-                "bytes that max_message_size implies",
-            )
-            return
-        received: list[tuple[int, str, Any]] = []
-        decoder = None
-        try:
-            for kind, start, end in _wire.entries(
-                frame, self.settings.max_message_size
-            ):
-                if kind == _wire.MESSAGE:
-                    if decoder is None:
-                        decoder = self._codec.decoder(frame)
-                    try:
-                        path, message = decoder.load(start, end)
-                    except Rejected as exc:
-                        Events.publish(
-                            MessageRejected(
-                                peer.address,
-                                f"a message containing {exc.type_name}, which is "
-                                "not in allowed_classes",
-                                exc.type_name,
-                            )
-                        )
-                        continue
-                    except Exception as exc:
-                        self.fault(peer.address, f"a malformed message: {exc!r}")
-                        continue
-                    received.append((kind, path, message))
-                else:
-                    try:
-                        path = frame[start:end].decode()
-                    except UnicodeDecodeError:
-                        self.fault(peer.address, "an actor path that is not UTF-8")
-                        continue
-                    received.append((kind, path, None))
-        except _wire.FrameError as exc:
-            self.fault(peer.address, f"a malformed DATA frame: {exc}")
-        finally:
-            if decoder is not None:
-                decoder.close()
-        for kind, path, message in received:
-            if kind == _wire.MESSAGE:
-                self._deliver(peer, path, message)
-            elif kind == _wire.WATCH:
-                self._watch_for_peer(peer, path)
-            elif kind == _wire.UNWATCH:
-                self._unwatch_for_peer(peer, path)
-            elif kind == _wire.TERMINATED:
-                self._terminated(peer, path)
-            elif kind == _wire.STOP:
-                self._stop_for_peer(peer, path)
-
-    def _local_ref(self, path: str) -> Ref:
-        """Return the ref of a path on this node; raises `InvalidAddress`.
-
-        Refs of live actors are cached by path. A cached ref whose actor has
-        stopped is looked up again, because a new actor may have taken the
-        name; a restarted actor keeps its cell and its ref.
-        """
-        cached = self._local_refs.get(path)
-        if cached is not None:
-            cell = cached._cell
-            if cell is not None and cell.state != STOPPED:
-                return cached
-        node = self._node
-        assert node is not None, "the hub received a message before Node(hub=...)"
-        if not path.startswith("/"):
-            raise InvalidAddress(path, "a received actor path must start with '/'")
-        ref = node.lookup(Uri.parse(path))
-        # Replies to asks go to a new temporary path each time; skip those.
-        if ref._cell is not None and not path.startswith(_TEMP_PREFIX):
-            if len(self._local_refs) >= _CACHE_SIZE:
-                self._local_refs.clear()
-            self._local_refs[path] = ref
-        return ref
-
-    def _deliver(self, peer: Peer, path: str, message: Any) -> None:
-        try:
-            ref = self._local_ref(path)
-        except InvalidAddress as exc:
-            self._dead_letter(path, message, f"sent by {peer.address} to {exc}")
-            return
-        if ref._cell is None:
-            self._dead_letter(
-                ref, message, f"no actor at {path} on this node; sent by {peer.address}"
-            )
-        ref << message
-
-    def _watch_for_peer(self, peer: Peer, path: str) -> None:
-        if path in peer.watched or self._node is None:
-            return
-        try:
-            local = self._local_ref(path)
-        except InvalidAddress:
-            self._send_control(peer, _wire.TERMINATED, path)
-            return
-        callback = _PeerWatch(self, peer, path)
-        peer.watched[path] = (local, callback)
-        self._node.on_termination(local, callback)
-
-    def _unwatch_for_peer(self, peer: Peer, path: str) -> None:
-        entry = peer.watched.pop(path, None)
-        if entry is not None and self._node is not None:
-            self._node.forget_termination(*entry)
-
-    def _report_termination(self, peer: Peer, path: str, callback: _PeerWatch) -> None:
-        entry = peer.watched.get(path)
-        if entry is None or entry[1] is not callback:
-            return
-        del peer.watched[path]
-        if not peer.dropped and not self._closed:
-            self._send_control(peer, _wire.TERMINATED, path)
-
-    def _terminated(self, peer: Peer, path: str) -> None:
-        peer.watching.discard(path)
-        for ref, callback in peer.watchers.pop(path, ()):
-            try:
-                callback(ref, None)
-            except Exception:
-                logger.exception("a termination callback of %r failed", ref)
-
-    def _stop_for_peer(self, peer: Peer, path: str) -> None:
-        try:
-            ref = self._local_ref(path)
-        except InvalidAddress:
-            return
-        if ref._cell is not None:
-            ref.stop()
 
     # -- replies on links -----------------------------------------------------------
 
@@ -957,14 +696,14 @@ class Hub:
             if self._stopping is not None:
                 self._acknowledged(peer)
         else:
-            self.fault(peer.address, f"a reply of unknown kind {kind}")
+            fault(peer.address, f"a reply of unknown kind {kind}")
 
     def _welcomed(self, link: Link, frame: bytes, now: float) -> None:
         peer = link.peer
         try:
             welcome = _wire.parse_welcome(frame)
         except _wire.FrameError as exc:
-            self.fault(peer.address, f"a malformed WELCOME: {exc}")
+            fault(peer.address, f"a malformed WELCOME: {exc}")
             return
         if welcome.version != _wire.VERSION:
             self._drop(peer, f"it speaks protocol version {welcome.version}")
@@ -1029,7 +768,7 @@ class Hub:
             if link is not None:
                 for ref, message, _, _ in link.close():
                     if ref is not None:
-                        self._dead_letter(ref, message, "this node's hub stopped first")
+                        dead_letter(ref, message, "this node's hub stopped first")
         self._peers.clear()
         self._aliases.clear()
         self._by_routing_id.clear()
@@ -1046,15 +785,6 @@ class Hub:
             self._authenticator.stop()
             self._authenticator = None
         self.context.term()
-
-    # -- events ---------------------------------------------------------------------
-
-    def fault(self, peer: str, reason: str) -> None:
-        """Publish a `RemotingFault`: input from `peer` was dropped."""
-        Events.publish(RemotingFault(peer, reason))
-
-    def _dead_letter(self, ref: Ref | str, message: Any, reason: str) -> None:
-        Events.publish(RemoteDeadLetter(ref, message, reason))
 
 
 _ENTRY_NAMES = {

@@ -22,11 +22,13 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from spinoff.remoting import _wire
+from spinoff.remoting._inbox import fault
 from spinoff.remoting._transport import POLLIN, POLLOUT, SocketReader, events, more
 
 if TYPE_CHECKING:
     from spinoff.actor import Ref
-    from spinoff.remoting._hub import Hub, Peer
+    from spinoff.remoting._hub import Hub
+    from spinoff.remoting._peer import Peer
 
 __all__ = ["BATCH_BYTES", "CONNECTING", "UP", "Link"]
 
@@ -230,7 +232,7 @@ class Link:
             if more(socket):
                 while more(socket):
                     socket.recv(zmq.NOBLOCK)
-                hub.fault(self.peer.address, "a reply of more than one frame")
+                fault(self.peer.address, "a reply of more than one frame")
                 continue
             hub.link_frame(self, frame)
 
