@@ -455,37 +455,39 @@ class Hub:
     def _tick(self) -> None:
         if self._closed:
             return
-        if not self._read_router():
-            return  # input is still waiting; judge nobody on stale data
+        # Judge nobody while input is still waiting: it may be theirs.
+        drained = self._read_router()
         for peer in list(self._peers.values()):
             if peer.link is not None:
                 peer.link.on_readable()
         now = self.reactor.seconds()
         self._discount_lag(now)
-        timeout = self.settings.heartbeat_timeout
         for peer in list(self._peers.values()):
-            if peer.dropped:
+            if drained and self._judge(peer, now):
                 continue
             link = peer.link
-            if link is not None and link.state == CONNECTING:
-                if now - link.opened > timeout:
-                    detail = (
-                        f" ({link.handshake_error})" if link.handshake_error else ""
-                    )
-                    self._drop(
-                        peer, f"no answer to the handshake within {timeout} s{detail}"
-                    )
-                continue
-            if now - peer.last_seen > timeout:
-                self._drop(peer, f"no heartbeat for {timeout} s")
-                continue
-            if link is None:
-                if not peer.inbound:
-                    self._drop(peer, "no link left")
-                continue
-            self._send_unwatches(peer, link)
-            link.flush()
-            link.send_frame(_PING, 0)
+            if link is not None and link.state == UP:
+                self._send_unwatches(peer, link)
+                link.flush()
+                link.send_frame(_PING, 0)
+
+    def _judge(self, peer: Peer, now: float) -> bool:
+        """Drop `peer` if it has been silent too long; return whether it was."""
+        timeout = self.settings.heartbeat_timeout
+        link = peer.link
+        if link is not None and link.state == CONNECTING:
+            if now - link.opened <= timeout:
+                return False
+            detail = f" ({link.handshake_error})" if link.handshake_error else ""
+            reason = f"no answer to the handshake within {timeout} s{detail}"
+        elif now - peer.last_seen > timeout:
+            reason = f"no heartbeat for {timeout} s"
+        elif link is None and not peer.inbound:
+            reason = "no link left in either direction"
+        else:
+            return False
+        self._drop(peer, reason)
+        return True
 
     def _discount_lag(self, now: float) -> None:
         """Do not count time this node's reactor was blocked as peers' silence.
