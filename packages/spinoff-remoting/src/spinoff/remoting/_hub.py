@@ -10,8 +10,8 @@ either path, proves it alive.
 Failure detection. Every `heartbeat_interval` the hub first reads every
 frame that arrived (so a reactor that was blocked here does not count
 against peers), then drops each peer that has been silent for
-`heartbeat_timeout`, then PINGs the peers on its links. A peer answers
-PING, and at most once per interval also DATA, with PONG. A link whose
+`heartbeat_timeout`, then PINGs the peers on its links. A peer replies
+to PING, and at most once per interval also to DATA, with PONG. A link whose
 connection broke and whose reconnection was refused drops its peer at once:
 nothing listens on the port, so the node is gone. A BYE drops it at once
 too. A frame from an unknown link gets a REJECT, which drops the peer on the
@@ -67,7 +67,7 @@ READ_BUDGET = 0.02
 """Seconds of work after which a read lets the reactor run other events."""
 
 BYE_LINGER_MS = 200
-"""Milliseconds ZeroMQ keeps trying to deliver the answer to a peer's BYE."""
+"""Milliseconds ZeroMQ keeps trying to deliver the BYE_ACK to a peer's BYE."""
 
 _PING = bytes((_wire.PING,))
 _PONG = bytes((_wire.PONG,))
@@ -289,7 +289,8 @@ class Hub:
         """Call ``callback(ref, reason)`` once when the remote actor or its node dies.
 
         `reason` is None when the actor stopped or was not there, and a
-        `NodeDown` when its node stopped, died, restarted or never answered.
+        `NodeDown` when its node stopped, died, restarted or never replied to
+        the handshake.
         A callback equal (``==``) to one already watching the same actor is
         ignored.
         """
@@ -307,8 +308,8 @@ class Hub:
     def unwatch(self, ref: Ref, callback: TerminationCallback) -> None:
         """Withdraw a `watch`; callbacks are matched with ``==``.
 
-        The peer is told at the next heartbeat if no other watch of the same
-        actor is left, so a watch renewed in between costs no traffic.
+        The peer is sent UNWATCH at the next heartbeat if no other watch of
+        the same actor is left, so a watch renewed in between costs no traffic.
         """
         assert ref.uri.node is not None
         peer = self._aliases.get(ref.uri.node)
@@ -455,7 +456,7 @@ class Hub:
     def _tick(self) -> None:
         if self._closed:
             return
-        # Judge nobody while input is still waiting: it may be theirs.
+        # Drop no peer while input is still waiting, because it may be theirs.
         drained = self._read_router()
         for peer in list(self._peers.values()):
             if peer.link is not None:
@@ -520,42 +521,48 @@ class Hub:
         call, self._read_call = self._read_call, None
         if call is not None and call.active():
             call.cancel()
-        router = self._router
-        receive = router.recv
         reactor = self.reactor
         now = reactor.seconds()
         deadline = now + READ_BUDGET
         self._reading = True
         drained = False
-        first = True
         try:
-            while not self._closed:
-                # A wake-up usually means a frame, so the first read just tries;
-                # later ones ask ZMQ_EVENTS, which costs less than zmq.Again.
-                if first:
-                    first = False
-                    try:
-                        parts = [receive(zmq.NOBLOCK)]
-                    except zmq.Again:
-                        drained = True
-                        break
-                elif events(router) & POLLIN:
-                    parts = [receive(zmq.NOBLOCK)]
-                else:
-                    drained = True
-                    break
-                while more(router):
-                    parts.append(receive(zmq.NOBLOCK))
+            parts = self._receive(first=True)
+            while parts is not None:
                 self._handle_inbound(parts, now)
                 now = reactor.seconds()
-                if now > deadline:
+                if now > deadline or self._closed:
                     break
+                parts = self._receive(first=False)
+            else:
+                drained = True
         finally:
             self._reading = False
             self._flush()
+
         if not drained and not self._closed:
             self._read_call = reactor.callLater(0, self._read_router)
         return drained
+
+    def _receive(self, first: bool) -> list[bytes] | None:
+        """Return the frames of the next message on the ROUTER, or None.
+
+        A wake-up usually means a message, so the first read just tries.
+        Later ones read ZMQ_EVENTS first, which costs less than zmq.Again.
+        """
+        router = self._router
+        if first:
+            try:
+                parts = [router.recv(zmq.NOBLOCK)]
+            except zmq.Again:
+                return None
+        elif events(router) & POLLIN:
+            parts = [router.recv(zmq.NOBLOCK)]
+        else:
+            return None
+        while more(router):
+            parts.append(router.recv(zmq.NOBLOCK))
+        return parts
 
     def _handle_inbound(self, parts: list[bytes], now: float) -> None:
         if len(parts) != 2 or not parts[1]:
@@ -622,39 +629,10 @@ class Hub:
         fault(_describe_link(routing_id), f"a {what} frame before any HELLO")
 
     def _receive_hello(self, routing_id: bytes, frame: bytes, now: float) -> None:
-        try:
-            hello = _wire.parse_hello(frame)
-        except _wire.FrameError as exc:
-            fault(_describe_link(routing_id), f"a malformed HELLO: {exc}")
+        accepted = self._check_hello(routing_id, frame)
+        if accepted is None:
             return
-        if hello.version != _wire.VERSION:
-            self._reply(
-                routing_id,
-                _wire.reject(
-                    f"protocol version {hello.version} is not supported; "
-                    f"this node speaks {_wire.VERSION}"
-                ),
-            )
-            fault(hello.address, f"protocol version {hello.version}")
-            return
-        if hello.incarnation == self.incarnation:
-            self._reply(routing_id, _wire.reject("a node cannot link to itself"))
-            logger.warning(
-                "a link of this node reached itself through %s; messages to that "
-                "address are dropped",
-                hello.address,
-            )
-            return
-        canonical = self._resolver.canonical(hello.address)
-        if canonical is None:
-            self._reply(
-                routing_id, _wire.reject("the address in HELLO does not resolve")
-            )
-            fault(_describe_link(routing_id), f"a HELLO from {hello.address!r}")
-            return
-        if self._stopping is not None:
-            self._reply(routing_id, _BYE)
-            return
+        hello, canonical = accepted
         peer = self._peers.get(canonical)
         if peer is not None and routing_id not in peer.inbound:
             if peer.incarnation is not None and peer.incarnation != hello.incarnation:
@@ -673,6 +651,41 @@ class Hub:
         peer.last_seen = now
         self._by_routing_id[routing_id] = peer
         self._reply(routing_id, _wire.welcome(self.incarnation, self.address))
+
+    def _check_hello(
+        self, routing_id: bytes, frame: bytes
+    ) -> tuple[_wire.Hello, str] | None:
+        """Parse a HELLO; return it and the sender's ``ip:port``, or reject it."""
+        try:
+            hello = _wire.parse_hello(frame)
+        except _wire.FrameError as exc:
+            fault(_describe_link(routing_id), f"a malformed HELLO: {exc}")
+            return None
+        if hello.version != _wire.VERSION:
+            reason = (
+                f"protocol version {hello.version} is not supported; "
+                f"this node speaks {_wire.VERSION}"
+            )
+            self._reply(routing_id, _wire.reject(reason))
+            fault(hello.address, reason)
+            return None
+        if hello.incarnation == self.incarnation:
+            self._reply(routing_id, _wire.reject("a node cannot link to itself"))
+            logger.warning(
+                "a link of this node reached itself through %s; messages to that "
+                "address are dropped",
+                hello.address,
+            )
+            return None
+        canonical = self._resolver.canonical(hello.address)
+        if canonical is None:
+            self._reply(routing_id, _wire.reject("the address in HELLO is invalid"))
+            fault(_describe_link(routing_id), f"a HELLO from {hello.address!r}")
+            return None
+        if self._stopping is not None:
+            self._reply(routing_id, _BYE)
+            return None
+        return hello, canonical
 
     # -- replies on links -----------------------------------------------------------
 

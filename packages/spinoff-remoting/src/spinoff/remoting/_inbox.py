@@ -130,7 +130,7 @@ class Inbox:
 
         Refs of live actors are cached by path. A cached ref whose actor has
         stopped is looked up again, because a new actor may have taken the
-        name; a restarted actor keeps its cell and its ref.
+        name. A restarted actor keeps its cell and its ref.
         """
         cached = self._local_refs.get(path)
         if cached is not None:

@@ -189,7 +189,7 @@ class Link:
             self.hub.reactor.callLater(0, self.on_readable)
             return
         # The send may have consumed the descriptor's signal of a reply that
-        # arrived meanwhile; ZMQ_EVENTS tells.
+        # arrived meanwhile, so read ZMQ_EVENTS again.
         if events(socket) & POLLIN:
             self.hub.reactor.callLater(0, self.on_readable)
 

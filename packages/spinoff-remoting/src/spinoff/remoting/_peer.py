@@ -1,4 +1,4 @@
-"""What a hub knows about one other node, and the watches that cross to it."""
+"""A hub's state about one other node, and the watches that cross to it."""
 
 from __future__ import annotations
 
