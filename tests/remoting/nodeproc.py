@@ -266,6 +266,7 @@ def main() -> None:
     parser.add_argument("--heartbeat-interval", type=float)
     parser.add_argument("--heartbeat-timeout", type=float)
     parser.add_argument("--max-message-size", type=int)
+    parser.add_argument("--send-queue-size", type=int)
     parser.add_argument("--allow", action="append", default=[])
     parser.add_argument("--curve-secret")
     parser.add_argument("--curve-authorized")
@@ -281,6 +282,8 @@ def main() -> None:
         options["heartbeat_timeout"] = arguments.heartbeat_timeout
     if arguments.max_message_size is not None:
         options["max_message_size"] = arguments.max_message_size
+    if arguments.send_queue_size is not None:
+        options["send_queue_size"] = arguments.send_queue_size
     if arguments.allow:
         options["allowed_classes"] = [
             getattr(importlib.import_module(module), name)

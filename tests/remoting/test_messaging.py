@@ -215,3 +215,23 @@ def test_absent_node_dead_letters(start_node: StartNode) -> None:
     assert first["message"] == "'first'"
     assert second["message"] == "'second'"
     assert "no answer to the handshake" in first["reason"]
+
+
+@pytest.mark.timeout(60)
+def test_send_queue_bound(start_node: StartNode) -> None:
+    absent = start_node(label="absent")
+    address = absent.address
+    absent.stop()
+    a = start_node("--send-queue-size", "10", label="a")
+
+    a.command("tell_many", to=f"{address}/anyone", sender="a", count=15)
+
+    overflow = [a.wait_for("RemoteDeadLetter") for _ in range(5)]
+    assert [event["message"] for event in overflow] == [
+        f"('seq', 'a', {number})" for number in range(10, 15)
+    ]
+    assert "send_queue_size" in overflow[0]["reason"]
+    waited = [a.wait_for("RemoteDeadLetter", timeout=10) for _ in range(10)]
+    assert [event["message"] for event in waited] == [
+        f"('seq', 'a', {number})" for number in range(10)
+    ]
