@@ -246,4 +246,4 @@ def test_crafted_state_spares_actor_ref(node: Node) -> None:
 
 def test_codec_requires_classes() -> None:
     with pytest.raises(TypeError, match="allowed_classes must contain classes"):
-        Codec([Point(1, 2)])
+        Codec([Point(1, 2)])  # type: ignore[list-item]

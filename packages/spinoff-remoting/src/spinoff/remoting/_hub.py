@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import zmq
@@ -104,7 +104,8 @@ class Hub:
             holds up to 64 KiB of batched messages.
         receive_hwm: ZeroMQ receive high-water mark, in frames per socket.
         allowed_classes: classes whose instances may travel, in addition to
-            plain data and refs; both sender and receiver must allow them.
+            plain data and refs, and any function that such a class's
+            ``__reduce__`` names; both sender and receiver must allow them.
         curve: CURVE keys to authenticate and encrypt every link; None for
             plain TCP.
         reactor: the reactor (`IReactorFDSet` and `IReactorTime`); the
@@ -129,7 +130,7 @@ class Hub:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         send_hwm: int = DEFAULT_HWM,
         receive_hwm: int = DEFAULT_HWM,
-        allowed_classes: Iterable[type] = (),
+        allowed_classes: Iterable[Callable[..., object]] = (),
         curve: CurveKeys | None = None,
         reactor: Any = None,
     ) -> None:

@@ -29,7 +29,7 @@ import copyreg
 import io
 import pickle
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from spinoff.actor import Ref, Uri
@@ -126,7 +126,7 @@ class Codec:
             ``__qualname__``.
     """
 
-    def __init__(self, allowed: Iterable[object] = ()) -> None:
+    def __init__(self, allowed: Iterable[Callable[..., object]] = ()) -> None:
         self.keys: dict[object, str] = {}
         self.by_key: dict[str, object] = {}
         for obj in allowed:
