@@ -738,10 +738,8 @@ class Hub:
         if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             if link.reconnecting and link.state == CONNECTING:
                 link.send_hello()  # the first HELLO may have died with the connection
-            link.connected = True
             link.reconnecting = False
         elif event == zmq.EVENT_DISCONNECTED:
-            link.connected = False
             link.reconnecting = True
         elif event == zmq.EVENT_CLOSED:
             if link.reconnecting and link.state == UP:
@@ -800,7 +798,8 @@ class Hub:
         if self._authenticator is not None:
             self._authenticator.stop()
             self._authenticator = None
-        self.context.term()
+        # destroy() closes any socket still open, so termination cannot hang.
+        self.context.destroy(linger=0)
 
 
 _ENTRY_NAMES = {

@@ -73,7 +73,6 @@ class Link:
         self.link_id = os.urandom(_wire.LINK_ID_SIZE)
         self.state = CONNECTING
         self.opened = hub.reactor.seconds()
-        self.connected = False
         self.reconnecting = False
         self.handshake_error: str | None = None
         self.pending: deque[PendingEntry] = deque()
@@ -83,31 +82,9 @@ class Link:
         self.backlog: deque[tuple[bytes, int]] = deque()
         self.backlog_count = 0
         self.dirty = False
-        self.last_ping = 0.0
 
-        settings = hub.settings
-        socket = hub.context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.LINGER, 0)
-        socket.setsockopt(zmq.SNDHWM, settings.send_hwm)
-        socket.setsockopt(zmq.RCVHWM, settings.receive_hwm)
-        socket.setsockopt(zmq.MAXMSGSIZE, REPLY_LIMIT)
-        socket.setsockopt(
-            zmq.ROUTING_ID, _wire.routing_id(hub.incarnation, self.link_id)
-        )
-        if endpoint.startswith("tcp://["):
-            socket.setsockopt(zmq.IPV6, 1)
-        curve = settings.curve
-        if curve is not None:
-            socket.setsockopt(zmq.CURVE_PUBLICKEY, curve.public_key)
-            socket.setsockopt(zmq.CURVE_SECRETKEY, curve.secret_key)
-            socket.setsockopt(
-                zmq.CURVE_SERVERKEY, curve.server_key(peer.address, hub.canonical)
-            )
-        monitor_endpoint = f"inproc://spinoff.link-monitor.{next(_monitor_numbers)}"
-        self.monitor = socket.get_monitor_socket(_MONITOR_EVENTS, monitor_endpoint)
-        socket.connect(endpoint)
-        self.socket: zmq.Socket[bytes] = socket
-        self._reader = SocketReader(socket, self.on_readable)
+        self.socket, self.monitor = _open_socket(hub, peer, endpoint, self.link_id)
+        self._reader = SocketReader(self.socket, self.on_readable)
         self._monitor_reader = SocketReader(self.monitor, self.on_monitor)
         hub.reactor.addReader(self._reader)
         hub.reactor.addReader(self._monitor_reader)
@@ -276,3 +253,40 @@ class Link:
     def unsent(self) -> int:
         """Entries in the batch and the backlog that ZeroMQ does not hold yet."""
         return self.batch_count + self.backlog_count
+
+
+def _open_socket(
+    hub: Hub, peer: Peer, endpoint: str, link_id: bytes
+) -> tuple[zmq.Socket[bytes], zmq.Socket[bytes]]:
+    """Create a link's DEALER socket and its monitor, and start connecting.
+
+    Both sockets are closed again if any step fails, because a socket left
+    open would make the context's termination wait for ever.
+    """
+    settings = hub.settings
+    socket = hub.context.socket(zmq.DEALER)
+    monitor: zmq.Socket[bytes] | None = None
+    try:
+        socket.setsockopt(zmq.LINGER, 0)
+        socket.setsockopt(zmq.SNDHWM, settings.send_hwm)
+        socket.setsockopt(zmq.RCVHWM, settings.receive_hwm)
+        socket.setsockopt(zmq.MAXMSGSIZE, REPLY_LIMIT)
+        socket.setsockopt(zmq.ROUTING_ID, _wire.routing_id(hub.incarnation, link_id))
+        if endpoint.startswith("tcp://["):
+            socket.setsockopt(zmq.IPV6, 1)
+        curve = settings.curve
+        if curve is not None:
+            socket.setsockopt(zmq.CURVE_PUBLICKEY, curve.public_key)
+            socket.setsockopt(zmq.CURVE_SECRETKEY, curve.secret_key)
+            socket.setsockopt(
+                zmq.CURVE_SERVERKEY, curve.server_key(peer.address, hub.canonical)
+            )
+        monitor_endpoint = f"inproc://spinoff.link-monitor.{next(_monitor_numbers)}"
+        monitor = socket.get_monitor_socket(_MONITOR_EVENTS, monitor_endpoint)
+        socket.connect(endpoint)
+    except BaseException:
+        if monitor is not None:
+            monitor.close(linger=0)
+        socket.close(linger=0)
+        raise
+    return socket, monitor
