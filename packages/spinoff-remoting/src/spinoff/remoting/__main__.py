@@ -1,8 +1,8 @@
 """Command line of spinoff.remoting: ``python -m spinoff.remoting keygen DIR NAME``.
 
-``keygen`` writes a CURVE key pair for `CurveKeys`: ``DIR/NAME.key`` holds the
-public key and may be shared; ``DIR/NAME.key_secret`` holds both keys and is
-readable only by its owner.
+``keygen`` writes a CURVE key pair for `CurveKeys`. ``DIR/NAME.key`` contains
+the public key and may be shared. ``DIR/NAME.key_secret`` contains both keys
+and is readable only by its owner.
 """
 
 from __future__ import annotations

@@ -51,12 +51,12 @@ def zmq_endpoint(host: str, port: int) -> str:
 
 
 def is_ipv6(host: str) -> bool:
-    """Whether `host` is a bracketed IPv6 literal such as ``[::1]``."""
+    """Return whether `host` is a bracketed IPv6 literal such as ``[::1]``."""
     return host.startswith("[")
 
 
 class Resolver:
-    """Resolve host names to IP addresses, remembering each answer.
+    """Resolve host names to IP addresses, caching each result.
 
     NOTE: resolving a host name other than an IP literal calls
     `socket.getaddrinfo`, which blocks the reactor on the first use of each

@@ -50,7 +50,7 @@ class CurveKeys:
             one. Default: only `public_key`, for a cluster whose nodes share
             one key pair.
         server_keys: the public key of each peer, by ``host:port``, used to
-            dial it; the key ``"*"`` gives the key for every peer that is not
+            dial it. The key ``"*"`` gives the key for every peer that is not
             listed. Without either, a peer is dialed with `public_key`,
             which again fits a cluster sharing one key pair.
 
@@ -99,12 +99,12 @@ class CurveKeys:
 
         Raises:
             OSError: a file or folder cannot be read.
-            ValueError: the file holds no secret key, or a key is invalid.
+            ValueError: the file contains no secret key, or a key is invalid.
         """
         public_key, secret_key = zmq.auth.load_certificate(secret_key_file)
         if secret_key is None:
             raise ValueError(
-                f"{os.fspath(secret_key_file)!r} holds no secret key; pass the "
+                f"{os.fspath(secret_key_file)!r} contains no secret key; pass the "
                 ".key_secret file that generate_keys wrote, not the .key file"
             )
         if isinstance(authorized_keys, (str, os.PathLike)):
@@ -139,8 +139,8 @@ def generate_keys(directory: str | os.PathLike[str], name: str) -> tuple[Path, P
     """Write a new CURVE key pair as ``NAME.key`` and ``NAME.key_secret``.
 
     The ``.key`` file holds only the public key and may be copied to every
-    node that should accept this one. The ``.key_secret`` file holds both
-    keys, is created readable only by its owner and must stay on this node.
+    node that should accept this one. The ``.key_secret`` file contains
+    both keys, is created readable only by its owner and must stay on this node.
     Both use the certificate format of ``zmq.auth``, so `CurveKeys.load` and
     `load_public_keys` read them.
 

@@ -42,7 +42,7 @@ __all__ = ["Codec", "Rejected", "make_object", "restore_ref"]
 
 PROTOCOL = 5
 
-# How make_object builds an instance: cls.__new__(cls, *args, **kwargs), or a
+# Construction modes of make_object: cls.__new__(cls, *args, **kwargs), or a
 # call of the allowed class or function with the arguments.
 _NEWOBJ = 0
 _CALL = 1

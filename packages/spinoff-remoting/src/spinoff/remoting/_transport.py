@@ -12,10 +12,10 @@ registers a socket's ``ZMQ_FD`` with the reactor and calls the hub.
 The descriptor is edge-triggered: it signals that the socket's state
 changed, not that a message waits, and it does not signal again for
 messages that were already there. So every handler reads until no
-message is left (or re-schedules itself when it stops early to let the
-reactor run), every new reader is also called once by hand, and
-after a send on a socket that also receives, the hub reads ``ZMQ_EVENTS``
-again, because the send may have consumed the signal of a reply.
+message is left, or re-schedules itself when it stops early to let the
+reactor run. Every new reader is also called once by hand. After a send on a
+socket that also receives, the hub reads ``ZMQ_EVENTS`` again, because the
+send may have consumed the signal of a reply.
 
 Measurements, on the development machine (2 vCPU AMD EPYC under KVM, shared
 with other work; Python 3.11, pyzmq 27.3, libzmq 4.3.5, Twisted 26.10), of
@@ -62,10 +62,11 @@ _get_option = zmq.backend.Socket.get
 
 
 def events(socket: zmq.Socket[bytes]) -> int:
-    """Return the socket's ``ZMQ_EVENTS`` as a plain int of `POLLIN` | `POLLOUT`.
+    """Return the socket's ``ZMQ_EVENTS``, to test against `POLLIN` and `POLLOUT`.
 
-    pyzmq's own ``getsockopt`` wraps the value in an enum, which costs more
-    than the call itself; this reads the option through pyzmq's backend.
+    These module constants are plain ints. With pyzmq's own ``zmq.POLLIN``,
+    an ``IntFlag``, every ``&`` goes through the enum module, which costs
+    more than reading the option.
     """
     return cast(int, _get_option(socket, _EVENTS))
 
@@ -76,7 +77,7 @@ def more(socket: zmq.Socket[bytes]) -> bool:
 
 
 class SocketReader:
-    """Call `handler` whenever the reactor sees a socket's ``ZMQ_FD`` readable.
+    """Call `handler` whenever the reactor finds a socket's ``ZMQ_FD`` readable.
 
     It has the methods of Twisted's ``IReadDescriptor``, which is all that
     ``reactor.addReader`` uses.
@@ -125,7 +126,7 @@ def bind_router(
         port: the port to bind, or 0 for any free port.
         settings: the hub's settings (high-water marks, CURVE keys).
         max_frame: frames above this size make ZeroMQ close the sender's
-            connection before the hub sees them.
+            connection before the hub receives them.
 
     Raises:
         AddressInUse: the port is taken.

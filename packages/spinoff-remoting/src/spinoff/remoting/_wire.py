@@ -9,7 +9,7 @@ Sent on a link (DEALER to ROUTER):
 - ``H`` HELLO: protocol version, incarnation and link id of the sender, then
   its address. The first frame of every link.
 - ``D`` DATA: a batch of entries (below), in the order they were sent.
-- ``P`` PING: the sender is alive; the receiver answers PONG.
+- ``P`` PING: the sender is alive; the receiver replies with PONG.
 - ``B`` BYE: the sender is stopping; the receiver answers BYE_ACK.
 - ``A`` BYE_ACK: answer to a BYE that arrived on the receiver's link.
 
