@@ -104,7 +104,7 @@ class CurveKeys:
         public_key, secret_key = zmq.auth.load_certificate(secret_key_file)
         if secret_key is None:
             raise ValueError(
-                f"{os.fspath(secret_key_file)!r} contains no secret key; pass the "
+                f"{os.fspath(secret_key_file)!r} holds no secret key; pass the "
                 ".key_secret file that generate_keys wrote, not the .key file"
             )
         if isinstance(authorized_keys, (str, os.PathLike)):
