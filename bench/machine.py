@@ -16,7 +16,6 @@ DISTRIBUTIONS = (
     "spinoff-remoting",
     "twisted",
     "pyzmq",
-    "txzmq",
     "pykka",
     "thespian",
 )
