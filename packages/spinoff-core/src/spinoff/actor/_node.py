@@ -120,7 +120,9 @@ class _Deadlines:
 
     A timer per ask would cost a `callLater` and a `cancel` on every round
     trip. Here an ask costs a heap push, and entries of finished asks are
-    dropped when they make up more than half of the heap.
+    dropped when they make up more than half of the heap. The timer is left
+    to fire even when no ask is pending, because sequential asks would
+    otherwise cancel and schedule it once each.
     """
 
     __slots__ = ("at", "call", "clock", "heap", "live")
@@ -145,12 +147,15 @@ class _Deadlines:
         heap = self.heap
         if self.live == 0:
             heap.clear()
-            if self.call is not None:
-                self.call.cancel()
-                self.call = None
         elif len(heap) > 64 and len(heap) > 2 * self.live:
             self.heap = [entry for entry in heap if entry[2].state == RUNNING]
             heapq.heapify(self.heap)
+
+    def cancel(self) -> None:
+        """Cancel the timer; the node is stopping."""
+        if self.call is not None:
+            self.call.cancel()
+            self.call = None
 
     def _schedule(self, deadline: float) -> None:
         if self.call is not None:
@@ -370,6 +375,7 @@ class Node:
         guardian = self.guardian
 
         def stop_hub() -> None:
+            self.deadlines.cancel()
             if self.hub is None:
                 d.callback(None)
             else:
