@@ -4,7 +4,7 @@
 other:
 
 1. example 1: a process and its child exchanging greetings in one node;
-2. the local variant of example 2, the same code as example 3 in one node;
+2. the local variant of example 2: the actors of example 2 wired in one node;
 3. example 2 across two nodes: two ``spinoff-node run`` processes with
    remoting on free ports of 127.0.0.1, one running ``ExampleActor`` named
    ``other`` and one running ``ExampleProcess`` that greets it.
