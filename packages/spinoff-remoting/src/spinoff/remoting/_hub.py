@@ -815,25 +815,3 @@ def _describe_link(routing_id: bytes) -> str:
     """Name a link that has no session, by its routing id."""
     return f"an unknown link {routing_id[:24].hex()}"
 
-
-def _check_settings(settings: Settings) -> None:
-    if not settings.heartbeat_interval > 0:
-        raise ValueError(
-            f"heartbeat_interval={settings.heartbeat_interval!r}: expected seconds > 0"
-        )
-    if not settings.heartbeat_timeout > 2 * settings.heartbeat_interval:
-        raise ValueError(
-            f"heartbeat_timeout={settings.heartbeat_timeout!r}: expected more than "
-            f"twice heartbeat_interval ({settings.heartbeat_interval} s), so that one "
-            "late heartbeat does not make a live peer look dead"
-        )
-    for name in ("send_queue_size", "max_message_size"):
-        value = getattr(settings, name)
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r}: expected an integer >= 1")
-    for name in ("send_hwm", "receive_hwm"):
-        value = getattr(settings, name)
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(
-                f"{name}={value!r}: expected an integer >= 0 (0: no limit)"
-            )
