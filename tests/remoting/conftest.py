@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -136,6 +137,14 @@ class NodeProcess:
 
 
 StartNode = Callable[..., NodeProcess]
+
+
+def unused_address() -> str:
+    """Return ``127.0.0.1:PORT`` for a port that no socket is bound to right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return f"127.0.0.1:{port}"
 
 
 def assert_echo(sender: NodeProcess, target: NodeProcess, text: str) -> None:

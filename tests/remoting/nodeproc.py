@@ -265,6 +265,7 @@ def main() -> None:
     parser.add_argument("--address", default="127.0.0.1:0")
     parser.add_argument("--heartbeat-interval", type=float)
     parser.add_argument("--heartbeat-timeout", type=float)
+    parser.add_argument("--connect-timeout", type=float)
     parser.add_argument("--max-message-size", type=int)
     parser.add_argument("--send-queue-size", type=int)
     parser.add_argument("--allow", action="append", default=[])
@@ -280,6 +281,8 @@ def main() -> None:
         options["heartbeat_interval"] = arguments.heartbeat_interval
     if arguments.heartbeat_timeout is not None:
         options["heartbeat_timeout"] = arguments.heartbeat_timeout
+    if arguments.connect_timeout is not None:
+        options["connect_timeout"] = arguments.connect_timeout
     if arguments.max_message_size is not None:
         options["max_message_size"] = arguments.max_message_size
     if arguments.send_queue_size is not None:

@@ -12,7 +12,13 @@ import time
 
 import pytest
 
-from tests.remoting.conftest import Event, NodeProcess, StartNode, assert_echo
+from tests.remoting.conftest import (
+    Event,
+    NodeProcess,
+    StartNode,
+    assert_echo,
+    unused_address,
+)
 
 # Failure detection bound of the nodes in these tests, in seconds.
 TIMEOUT = 1.0
@@ -133,6 +139,25 @@ def test_ask_fails_on_node_kill(start_node: StartNode) -> None:
 
     failed = a.wait_for("ask_failed", timeout=15, tag="ask")
     assert failed["error"] == "NodeDown"
+
+
+@pytest.mark.timeout(60)
+def test_unanswered_handshake_tells_watcher(start_node: StartNode) -> None:
+    address = unused_address()
+    target = f"{address}/anyone"
+    a = start_node("--connect-timeout", "0.5", label="a")
+
+    a.command("tell", to=target, message="first")
+    a.command("watch", target=target, tag="w")
+    a.command("tell", to=target, message="second")
+
+    dead = [a.wait_for("RemoteDeadLetter", timeout=10) for _ in range(2)]
+    assert [event["message"] for event in dead] == ["'first'", "'second'"]
+    assert "no answer to the handshake within 0.5 s" in dead[0]["reason"]
+    termination = assert_told_once(a, "w")
+    assert termination["ref"] == target
+    assert termination["reason"].startswith(f"node {address} is down")
+    assert "no answer to the handshake" in termination["reason"]
 
 
 @pytest.mark.timeout(90)

@@ -6,6 +6,7 @@ These tests bind real sockets but run no reactor: the hub gets Twisted's
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import socket
@@ -19,8 +20,8 @@ import zmq
 from twisted.internet.testing import MemoryReactorClock
 
 import spinoff.remoting
-from spinoff.actor import InvalidAddress, Node
-from spinoff.actor.events import Events, RemotingFault
+from spinoff.actor import InvalidAddress, Node, NodeDown, Ref
+from spinoff.actor.events import Events, RemoteDeadLetter, RemotingFault
 from spinoff.remoting import AddressInUse, CurveKeys, Hub, _wire, generate_keys
 from spinoff.remoting.__main__ import main as remoting_main
 
@@ -104,6 +105,8 @@ def test_invalid_address_is_rejected(address: str, reason: str) -> None:
     [
         ({"heartbeat_interval": 0}, "heartbeat_interval=0"),
         ({"heartbeat_timeout": 0.2}, "more than twice heartbeat_interval"),
+        ({"connect_timeout": 0}, "connect_timeout=0: expected seconds > 0"),
+        ({"connect_timeout": float("nan")}, "connect_timeout=nan"),
         ({"send_queue_size": 0}, "send_queue_size=0"),
         ({"max_message_size": -1}, "max_message_size=-1"),
         ({"send_hwm": -1}, "send_hwm=-1"),
@@ -112,6 +115,46 @@ def test_invalid_address_is_rejected(address: str, reason: str) -> None:
 def test_invalid_settings_are_rejected(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         Hub("127.0.0.1:0", reactor=fake_reactor(), **options)
+
+
+def test_connect_timeout_default() -> None:
+    defaults = inspect.signature(Hub).parameters
+
+    assert defaults["heartbeat_timeout"].default == 1.0
+    assert defaults["connect_timeout"].default == 30.0
+
+
+def test_handshake_waits_for_connect_timeout(make_hub: Any) -> None:
+    hub = make_hub(connect_timeout=3.0)
+    clock = hub.reactor
+    node = Node(hub=hub, clock=clock)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = node.lookup(f"127.0.0.1:{port}/anyone")
+    dead: list[RemoteDeadLetter] = []
+    told: list[BaseException | None] = []
+
+    def terminated(ref: Ref, reason: BaseException | None) -> None:
+        told.append(reason)
+
+    Events.subscribe(RemoteDeadLetter, dead.append)
+    try:
+        target << "waiting"
+        node.on_termination(target, terminated)
+        # 2.9 s: well past heartbeat_timeout (1 s), within connect_timeout.
+        clock.pump([0.1] * 29)
+        assert dead == []
+        assert told == []
+
+        clock.pump([0.1] * 3)
+    finally:
+        Events.unsubscribe(RemoteDeadLetter, dead.append)
+
+    assert [event.message for event in dead] == ["waiting"]
+    assert "no answer to the handshake within 3.0 s" in dead[0].reason
+    assert len(told) == 1
+    assert isinstance(told[0], NodeDown)
 
 
 def test_is_local_compares_ip_addresses(make_hub: Any) -> None:
@@ -239,6 +282,13 @@ def test_hello_round_trips() -> None:
     assert hello.incarnation == b"i" * 8
     assert hello.link_id == b"l" * 8
     assert hello.address == "127.0.0.1:9700"
+
+
+def test_settings_are_documented() -> None:
+    table = DOC.read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE))
+
+    assert documented == set(inspect.signature(Hub).parameters) - {"address"}
 
 
 def test_public_names_are_documented() -> None:

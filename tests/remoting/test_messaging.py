@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 
-from tests.remoting.conftest import StartNode, assert_echo
+from tests.remoting.conftest import StartNode, assert_echo, unused_address
 
 ALLOW_GREETING = ("--allow", "tests.remoting.actors:Greeting")
 
@@ -205,7 +206,7 @@ def test_absent_node_dead_letters(start_node: StartNode) -> None:
     absent = start_node(label="absent")
     address = absent.address
     absent.stop()
-    a = start_node("--heartbeat-timeout", "0.5", label="a")
+    a = start_node("--connect-timeout", "0.5", label="a")
 
     a.command("tell", to=f"{address}/anyone", message="first")
     a.command("tell", to=f"{address}/anyone", message="second")
@@ -214,7 +215,28 @@ def test_absent_node_dead_letters(start_node: StartNode) -> None:
     second = a.wait_for("RemoteDeadLetter", timeout=10)
     assert first["message"] == "'first'"
     assert second["message"] == "'second'"
-    assert "no answer to the handshake" in first["reason"]
+    assert "no answer to the handshake within 0.5 s" in first["reason"]
+
+
+@pytest.mark.timeout(60)
+def test_peer_started_later_gets_messages(start_node: StartNode) -> None:
+    # Default settings: the peer starts well after heartbeat_timeout (1 s) but
+    # within connect_timeout (30 s), so the messages wait for it.
+    address = unused_address()
+    a = start_node(label="a")
+    assert a.address
+    sent_at = time.monotonic()
+
+    a.command("tell_many", to=f"{address}/collector", sender="a", count=100)
+    time.sleep(2.0)
+    b = start_node("--address", address, "--spawn", "collector=Collector", label="b")
+    assert b.address == address
+    a.command("count", to=f"{address}/collector", sender="a", tag="count")
+
+    assert a.wait_for("answer", timeout=15, tag="count")["answer"] == [100, True]
+    assert time.monotonic() - sent_at > 2.0
+    assert a.find("RemoteDeadLetter") == []
+    assert b.find("DeadLetter") == []
 
 
 @pytest.mark.timeout(60)
@@ -222,7 +244,7 @@ def test_send_queue_bound(start_node: StartNode) -> None:
     absent = start_node(label="absent")
     address = absent.address
     absent.stop()
-    a = start_node("--send-queue-size", "10", label="a")
+    a = start_node("--send-queue-size", "10", "--connect-timeout", "1", label="a")
 
     a.command("tell_many", to=f"{address}/anyone", sender="a", count=15)
 

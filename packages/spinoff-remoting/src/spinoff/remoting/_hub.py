@@ -9,12 +9,17 @@ either path, proves it alive.
 
 Failure detection. Every `heartbeat_interval` the hub first reads every
 frame that arrived (so a reactor that was blocked here does not count
-against peers), then drops each peer that has been silent for
-`heartbeat_timeout`, then PINGs the peers on its links. A peer replies
-to PING, and at most once per interval also to DATA, with PONG. A link whose
-connection broke and whose reconnection was refused drops its peer at once:
-nothing listens on the port, so the node is gone. A BYE drops it at once
-too. A frame from an unknown link gets a REJECT, which drops the peer on the
+against peers), then judges each peer, then PINGs the peers on its links. A
+peer is connected once a handshake in either direction has completed, and a
+connected peer that has been silent for `heartbeat_timeout` is dropped. A
+link still waiting for its handshake after `connect_timeout` drops its peer
+too: that bound is long because the peer may not be started yet, and ZeroMQ
+keeps dialing it meanwhile. A peer replies to PING, and at most once per
+interval also to DATA, with PONG. A link whose connection broke and whose
+reconnection was refused drops its peer at once: nothing listens on the
+port, so the node is gone. A ZeroMQ handshake that fails with a protocol
+error, such as CURVE on one side only, and a BYE also drop the peer at once.
+A frame from an unknown link gets a REJECT, which drops the peer on the
 other side: that is how a node learns that the peer restarted or declared it
 dead. Dropping a peer tells every watcher of its actors, with `NodeDown`.
 """
@@ -43,6 +48,7 @@ from spinoff.remoting._peer import Peer, notify
 from spinoff.remoting._serialization import Codec
 from spinoff.remoting._settings import (
     CACHE_SIZE,
+    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_HWM,
@@ -87,12 +93,18 @@ class Hub:
             and port 0 picks a free port (see `address` afterwards). Peers
             dial this address, so a wildcard host such as 0.0.0.0 is refused.
         heartbeat_interval: seconds between heartbeats to each peer.
-        heartbeat_timeout: seconds of silence after which a peer is
-            declared dead: its actors' watchers receive
+        heartbeat_timeout: seconds of silence after which a connected peer
+            is declared dead: its actors' watchers receive
             ``('terminated', ref)`` and pending asks fail with `NodeDown`.
-            Messages to a peer that does not answer the handshake within
-            this time become `RemoteDeadLetter` events. Must be more than
-            twice `heartbeat_interval`.
+            Must be more than twice `heartbeat_interval`. Default 1.0.
+        connect_timeout: seconds a new link waits for the peer's handshake
+            while ZeroMQ keeps dialing it. Until then, messages to the peer
+            wait (up to `send_queue_size`) and are delivered in order once it
+            answers, so the peer may start up to this long after the sender.
+            A peer that does not answer in time is declared dead as above,
+            and its queued messages become `RemoteDeadLetter` events. Must
+            be > 0. The hub checks it once per `heartbeat_interval`. Default
+            30.0.
         send_queue_size: entries held for one peer before ZeroMQ takes
             them: while the handshake runs, and while ZeroMQ's queue is full.
             A message beyond it becomes a `RemoteDeadLetter` event.
@@ -126,6 +138,7 @@ class Hub:
         *,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         send_queue_size: int = DEFAULT_SEND_QUEUE_SIZE,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         send_hwm: int = DEFAULT_HWM,
@@ -138,6 +151,7 @@ class Hub:
         self.settings = Settings(
             heartbeat_interval=heartbeat_interval,
             heartbeat_timeout=heartbeat_timeout,
+            connect_timeout=connect_timeout,
             send_queue_size=send_queue_size,
             max_message_size=max_message_size,
             send_hwm=send_hwm,
@@ -329,8 +343,9 @@ class Hub:
     def stop(self) -> Deferred[None]:
         """Tell every peer that this node is going away, then close the sockets.
 
-        Waits for each live peer to acknowledge the BYE, at most
-        `heartbeat_timeout` seconds, so that what was sent before arrives.
+        Waits at most `heartbeat_timeout` seconds for each connected peer to
+        acknowledge the BYE, so that what was sent before arrives. A peer
+        silent for longer would be declared dead anyway.
         Messages still waiting for a handshake become `RemoteDeadLetter`
         events, and watches of remote actors fire with `NodeDown`. The
         returned Deferred fires once the port is free again. Calling `stop`
@@ -474,16 +489,25 @@ class Hub:
                 link.send_frame(_PING, 0)
 
     def _judge(self, peer: Peer, now: float) -> bool:
-        """Drop `peer` if it has been silent too long; return whether it was."""
-        timeout = self.settings.heartbeat_timeout
+        """Drop `peer` if it is silent or unreachable too long; return True if so."""
+        settings = self.settings
         link = peer.link
-        if link is not None and link.state == CONNECTING:
-            if now - link.opened <= timeout:
-                return False
+        # Only a peer that completed a handshake in either direction has a
+        # heartbeat to miss. Before that, its silence is bounded by
+        # connect_timeout, because it may not be started yet.
+        connected = bool(peer.inbound) or (link is not None and link.state == UP)
+        if connected and now - peer.last_seen > settings.heartbeat_timeout:
+            reason = f"no heartbeat for {settings.heartbeat_timeout} s"
+        elif (
+            link is not None
+            and link.state == CONNECTING
+            and now - link.opened > settings.connect_timeout
+        ):
             detail = f" ({link.handshake_error})" if link.handshake_error else ""
-            reason = f"no answer to the handshake within {timeout} s{detail}"
-        elif now - peer.last_seen > timeout:
-            reason = f"no heartbeat for {timeout} s"
+            reason = (
+                f"no answer to the handshake within {settings.connect_timeout} s"
+                f"{detail}"
+            )
         elif link is None and not peer.inbound:
             reason = "no link left in either direction"
         else:
@@ -749,14 +773,22 @@ class Hub:
                 )
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self._drop(link.peer, "it refused this node's CURVE key")
-        elif event in (
-            zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-            zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL,
-        ):
-            link.handshake_error = (
-                "the ZeroMQ handshake failed; check that both nodes use CURVE "
-                "with matching keys, or neither"
-            )
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            # A protocol error, such as CURVE on one side only, repeats on
+            # every reconnection, so waiting for connect_timeout gains nothing.
+            self._drop(link.peer, f"its {_HANDSHAKE_FAILED}")
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            # A connection lost during the handshake also ends up here, so
+            # the link keeps dialing until connect_timeout.
+            if link.handshake_error is None:
+                logger.warning(
+                    "ZeroMQ handshake with %s failed; the link keeps dialing for "
+                    "up to connect_timeout (%s s). Check that both nodes use "
+                    "CURVE with matching keys, or neither",
+                    link.peer.address,
+                    self.settings.connect_timeout,
+                )
+            link.handshake_error = f"the {_HANDSHAKE_FAILED}"
 
     # -- stopping -------------------------------------------------------------------
 
@@ -802,6 +834,11 @@ class Hub:
         self.context.destroy(linger=0)
 
 
+_HANDSHAKE_FAILED = (
+    "ZeroMQ handshake failed; check that both nodes use CURVE with matching "
+    "keys, or neither"
+)
+
 _ENTRY_NAMES = {
     _wire.MESSAGE: "MESSAGE",
     _wire.WATCH: "WATCH",
@@ -814,4 +851,3 @@ _ENTRY_NAMES = {
 def _describe_link(routing_id: bytes) -> str:
     """Name a link that has no session, by its routing id."""
     return f"an unknown link {routing_id[:24].hex()}"
-

@@ -8,6 +8,7 @@ from spinoff.remoting._curve import CurveKeys
 
 __all__ = [
     "CACHE_SIZE",
+    "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_HWM",
@@ -19,6 +20,9 @@ __all__ = [
 
 DEFAULT_HEARTBEAT_INTERVAL = 0.1
 DEFAULT_HEARTBEAT_TIMEOUT = 1.0
+# Long enough for an operator to start the peer by hand after this node, and
+# short enough that messages to a wrong address fail within half a minute.
+DEFAULT_CONNECT_TIMEOUT = 30.0
 DEFAULT_SEND_QUEUE_SIZE = 100_000
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 DEFAULT_HWM = 1000
@@ -33,6 +37,7 @@ class Settings:
 
     heartbeat_interval: float
     heartbeat_timeout: float
+    connect_timeout: float
     send_queue_size: int
     max_message_size: int
     send_hwm: int
@@ -51,6 +56,10 @@ def check_settings(settings: Settings) -> None:
             f"heartbeat_timeout={settings.heartbeat_timeout!r}: expected more than "
             f"twice heartbeat_interval ({settings.heartbeat_interval} s), so that one "
             "late heartbeat does not make a live peer look dead"
+        )
+    if not settings.connect_timeout > 0:
+        raise ValueError(
+            f"connect_timeout={settings.connect_timeout!r}: expected seconds > 0"
         )
     for name in ("send_queue_size", "max_message_size"):
         value = getattr(settings, name)
