@@ -237,6 +237,28 @@ def test_keygen_command_writes_both_files(
     assert "keep it private" in capsys.readouterr().out
 
 
+def test_keygen_command_creates_missing_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "keys" / "cluster"
+
+    status = remoting_main(["keygen", str(folder), "node"])
+
+    assert status == 0
+    assert (folder / "node.key").exists()
+
+
+def test_keygen_command_keeps_existing_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remoting_main(["keygen", str(tmp_path), "node"])
+
+    status = remoting_main(["keygen", str(tmp_path), "node"])
+
+    assert status == 1
+    assert capsys.readouterr().err.startswith(
+        "python -m spinoff.remoting keygen: error: cannot write the key pair:"
+    )
+
+
 def test_curve_keys_reject_invalid_keys() -> None:
     public = zmq.curve_keypair()[0]
 

@@ -29,14 +29,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "accept this one; keep NAME.key_secret on this node only."
         ),
     )
-    keygen.add_argument("directory", help="existing folder for the two files")
+    keygen.add_argument(
+        "directory", help="folder for the two files, created if missing"
+    )
     keygen.add_argument("name", help="base name of the files, such as the node name")
     arguments = parser.parse_args(argv)
 
     try:
         public_file, secret_file = generate_keys(arguments.directory, arguments.name)
     except (OSError, RuntimeError) as exc:
-        print(f"error: cannot write the key pair: {exc}", file=sys.stderr)
+        prefix = "python -m spinoff.remoting keygen: error"
+        print(f"{prefix}: cannot write the key pair: {exc}", file=sys.stderr)
         return 1
     print(f"public key: {public_file}")
     print(f"secret key: {secret_file} (keep it private)")

@@ -145,7 +145,7 @@ def generate_keys(directory: str | os.PathLike[str], name: str) -> tuple[Path, P
     `load_public_keys` read them.
 
     Args:
-        directory: an existing folder for the two files.
+        directory: the folder for the two files, created if missing.
         name: the base name of the files.
 
     Returns:
@@ -154,13 +154,14 @@ def generate_keys(directory: str | os.PathLike[str], name: str) -> tuple[Path, P
     Raises:
         FileExistsError: one of the files exists already; keys are never
             overwritten.
-        OSError: the folder does not exist or cannot be written.
+        OSError: the folder cannot be created or written.
         RuntimeError: libzmq was built without CURVE support.
     """
     if not zmq.has("curve"):
         raise RuntimeError("this libzmq has no CURVE support; install a pyzmq wheel")
     public_key, secret_key = (key.decode("ascii") for key in zmq.curve_keypair())
     folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
     public_file = folder / f"{name}.key"
     secret_file = folder / f"{name}.key_secret"
     header = "#   ZeroMQ CURVE {} certificate written by spinoff.remoting\n\n"
