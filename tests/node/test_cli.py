@@ -47,6 +47,7 @@ BAD_INPUT = [
     (["-a", EXAMPLE1, "-n", "a/b"], "invalid --name 'a/b': not a valid actor name"),
     (["-a", EXAMPLE1, "-s", "sometimes"], "'sometimes' is not one of"),
     (["-a", EXAMPLE1, "--heartbeat-timeout", "0.1"], "invalid --heartbeat-timeout"),
+    (["-a", EXAMPLE1, "--connect-timeout", "0"], "invalid --connect-timeout 0.0"),
     (["-a", EXAMPLE1, "--allow", "nope_x.Cls"], "invalid --allow 'nope_x.Cls'"),
     (["-a", EXAMPLE1, "--bogus"], "No such option: --bogus"),
     (["-r", ":9700"], "Missing option '-a' / '--actor'"),
@@ -134,6 +135,12 @@ def test_version_and_help() -> None:
         assert fragment in help_text.stdout
     assert "[default: stop]" in help_text.stdout
     assert "[default: DEBUG]" in help_text.stdout
+    # Click wraps the help column, so compare with the whitespace collapsed.
+    flat_help = " ".join(help_text.stdout.split())
+    assert "--heartbeat-timeout SECONDS" in flat_help
+    assert "twice --heartbeat-interval. [default: 1.0]" in flat_help
+    assert "--connect-timeout SECONDS" in flat_help
+    assert "within this time. [default: 30.0]" in flat_help
 
 
 def test_no_arguments_prints_help() -> None:

@@ -369,24 +369,47 @@ def test_settings_reject_bad_numbers(options: dict[str, Any], option_name: str) 
 # -- remoting options ----------------------------------------------------------------
 
 
-def test_remoting_interval_matches_hub() -> None:
+def test_remoting_defaults_match_hub() -> None:
     hub_defaults = inspect.signature(Hub).parameters
 
     assert (
         hub_defaults["heartbeat_interval"].default
         == RemotingOptions.DEFAULT_HEARTBEAT_INTERVAL
     )
-    assert RemotingOptions.DEFAULT_HEARTBEAT_TIMEOUT == 5.0
+    assert (
+        hub_defaults["heartbeat_timeout"].default
+        == RemotingOptions.DEFAULT_HEARTBEAT_TIMEOUT
+    )
+    assert (
+        hub_defaults["connect_timeout"].default
+        == RemotingOptions.DEFAULT_CONNECT_TIMEOUT
+    )
+    assert RemotingOptions.DEFAULT_HEARTBEAT_TIMEOUT == 1.0
+    assert RemotingOptions.DEFAULT_CONNECT_TIMEOUT == 30.0
+
+
+def test_remoting_default_hub_options() -> None:
+    settings = NodeSettings.parse(actor="spinoff.examples.example1.ExampleProcess")
+
+    assert settings.remoting.hub_options() == {
+        "heartbeat_interval": 0.1,
+        "heartbeat_timeout": 1.0,
+        "connect_timeout": 30.0,
+    }
 
 
 def test_remoting_options_map_to_hub() -> None:
     options = RemotingOptions.parse(
-        heartbeat_interval=0.5, heartbeat_timeout=2.0, allow=["fractions.Fraction"]
+        heartbeat_interval=0.5,
+        heartbeat_timeout=2.0,
+        connect_timeout=7.5,
+        allow=["fractions.Fraction"],
     )
 
     assert options.hub_options() == {
         "heartbeat_interval": 0.5,
         "heartbeat_timeout": 2.0,
+        "connect_timeout": 7.5,
         "allowed_classes": (Fraction,),
     }
 
@@ -399,6 +422,8 @@ def test_remoting_options_map_to_hub() -> None:
             {"heartbeat_interval": 1.0, "heartbeat_timeout": 2.0},
             "must be more than twice --heartbeat-interval (1.0 s)",
         ),
+        ({"connect_timeout": 0.0}, "invalid --connect-timeout 0.0: must be positive"),
+        ({"connect_timeout": float("nan")}, "invalid --connect-timeout nan"),
         ({"allow": ["fractions"]}, "invalid --allow 'fractions': no module part"),
         ({"allow": ["fractions.Nope"]}, "importing it failed: AttributeError"),
         ({"allow": ["math.pi"]}, "invalid --allow 'math.pi': is a float"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from spinoff.node.twistd import Options
 from tests.node.conftest import StartNode
 from tests.node.processes import TWISTD, free_ports, run_command
 
@@ -67,6 +68,23 @@ def test_twistd_two_nodes_short_options(start_node: StartNode, tmp_path: Path) -
     for node in (greeter, responder):
         node.signal(signal.SIGTERM)
         assert node.wait_exit() == -signal.SIGTERM, node.output
+
+
+def test_twistd_timeout_options_parsed() -> None:
+    actor = ["-a", "spinoff.examples.example1.ExampleProcess"]
+    timeouts = ["--heartbeat-timeout", "2", "--connect-timeout", "12.5"]
+    defaults = Options()
+    configured = Options()
+
+    defaults.parseOptions(actor)  # type: ignore[no-untyped-call]
+    configured.parseOptions([*actor, *timeouts])  # type: ignore[no-untyped-call]
+
+    assert defaults.settings is not None
+    assert defaults.settings.remoting.heartbeat_timeout == 1.0
+    assert defaults.settings.remoting.connect_timeout == 30.0
+    assert configured.settings is not None
+    assert configured.settings.remoting.heartbeat_timeout == 2.0
+    assert configured.settings.remoting.connect_timeout == 12.5
 
 
 def test_twistd_exits_when_actor_stops(start_node: StartNode, tmp_path: Path) -> None:

@@ -200,11 +200,22 @@ def run(
         float,
         typer.Option(
             metavar="SECONDS",
-            help="Seconds of silence after which a peer node counts as dead and"
-            " watchers of its actors get ('terminated', ref); more than twice"
-            " --heartbeat-interval.",
+            help="Seconds of silence after which a connected peer node counts as"
+            " dead and watchers of its actors get ('terminated', ref); more than"
+            " twice --heartbeat-interval.",
         ),
     ] = RemotingOptions.DEFAULT_HEARTBEAT_TIMEOUT,
+    connect_timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds to wait for a new peer node to answer the handshake,"
+            " while this node keeps dialing it. Messages sent meanwhile wait and"
+            " arrive in order; after that they become dead letters and watchers of"
+            " its actors get ('terminated', ref). Nodes may start in either order"
+            " within this time.",
+        ),
+    ] = RemotingOptions.DEFAULT_CONNECT_TIMEOUT,
     allow: Annotated[
         list[str] | None,
         typer.Option(
@@ -276,6 +287,7 @@ def run(
         framework_log_level=framework_log_level,
         heartbeat_interval=heartbeat_interval,
         heartbeat_timeout=heartbeat_timeout,
+        connect_timeout=connect_timeout,
         allow=allow or (),
         curve_secret_key=curve_secret_key,
         curve_authorized_keys=curve_authorized_keys,

@@ -69,8 +69,8 @@ class NodeSettings:
         stop_timeout: seconds to wait for the node to stop.
         log_level: level of the application loggers.
         framework_log_level: level of the framework loggers.
-        remoting: heartbeat timings, allowed classes and CURVE keys of the
-            hub; unused without `address`.
+        remoting: heartbeat and handshake timings, allowed classes and CURVE
+            keys of the hub; unused without `address`.
     """
 
     actor: type[Actor]
@@ -105,6 +105,7 @@ class NodeSettings:
         framework_log_level: str = DEFAULTS.framework_log_level,
         heartbeat_interval: float = RemotingOptions.DEFAULT_HEARTBEAT_INTERVAL,
         heartbeat_timeout: float = RemotingOptions.DEFAULT_HEARTBEAT_TIMEOUT,
+        connect_timeout: float = RemotingOptions.DEFAULT_CONNECT_TIMEOUT,
         allow: Sequence[str] = (),
         curve_secret_key: str | None = None,
         curve_authorized_keys: str | None = None,
@@ -136,6 +137,7 @@ class NodeSettings:
         remoting_options = RemotingOptions.parse(
             heartbeat_interval=heartbeat_interval,
             heartbeat_timeout=heartbeat_timeout,
+            connect_timeout=connect_timeout,
             allow=allow,
             curve_secret_key=curve_secret_key,
             curve_authorized_keys=curve_authorized_keys,

@@ -18,11 +18,14 @@ __all__ = ["RemotingOptions"]
 
 @dataclass(frozen=True)
 class RemotingOptions:
-    """Heartbeat timings, allowed classes and CURVE keys of a node's hub.
+    """Heartbeat and handshake timings, allowed classes and CURVE keys of a hub.
 
     Attributes:
         heartbeat_interval: seconds between heartbeats to each peer.
-        heartbeat_timeout: seconds of silence after which a peer is dead.
+        heartbeat_timeout: seconds of silence after which a connected peer is
+            dead.
+        connect_timeout: seconds a new peer may take to reply to the
+            handshake before the messages queued for it become dead letters.
         allowed_classes: classes that may travel besides plain data and refs.
         curve_secret_key: this node's ``.key_secret`` file; enables CURVE.
         curve_authorized_keys: folder of ``.key`` files of the nodes allowed
@@ -31,16 +34,15 @@ class RemotingOptions:
             peers whose key pair differs from this node's.
     """
 
-    # The interval is the default of spinoff.remoting.Hub, and a test checks
-    # that they agree. The timeout is longer than the Hub's 1 s, because the
-    # hub also waits that long for a new peer's handshake before it drops the
-    # messages queued for it. With 5 s, a node started a few seconds before
-    # its peer still reaches it.
+    # The defaults of spinoff.remoting.Hub, repeated so that --help does not
+    # import pyzmq. A test checks that they agree.
     DEFAULT_HEARTBEAT_INTERVAL: ClassVar[float] = 0.1
-    DEFAULT_HEARTBEAT_TIMEOUT: ClassVar[float] = 5.0
+    DEFAULT_HEARTBEAT_TIMEOUT: ClassVar[float] = 1.0
+    DEFAULT_CONNECT_TIMEOUT: ClassVar[float] = 30.0
 
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     allowed_classes: tuple[type, ...] = ()
     curve_secret_key: str | None = None
     curve_authorized_keys: str | None = None
@@ -52,6 +54,7 @@ class RemotingOptions:
         *,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         allow: Sequence[str] = (),
         curve_secret_key: str | None = None,
         curve_authorized_keys: str | None = None,
@@ -60,9 +63,10 @@ class RemotingOptions:
         """Validate the remoting options given as text.
 
         Raises:
-            LaunchError: a non-positive interval, a timeout not longer than
-                twice the interval, a class that does not import, a server
-                key not given as ``host:port=FILE``, or CURVE options without
+            LaunchError: a non-positive interval, a heartbeat timeout not
+                longer than twice the interval, a non-positive connect
+                timeout, a class that does not import, a server key not
+                given as ``host:port=FILE``, or CURVE options without
                 ``--curve-secret-key``.
         """
         if not heartbeat_interval > 0:
@@ -81,6 +85,13 @@ class RemotingOptions:
                 "make a live peer look dead",
                 "raise it or lower --heartbeat-interval",
             )
+        if not connect_timeout > 0:
+            raise LaunchError(
+                "--connect-timeout",
+                connect_timeout,
+                "must be positive",
+                "expected seconds greater than 0",
+            )
         if curve_secret_key is None:
             for option, given in (
                 ("--curve-authorized-keys", curve_authorized_keys),
@@ -96,6 +107,7 @@ class RemotingOptions:
         return cls(
             heartbeat_interval=heartbeat_interval,
             heartbeat_timeout=heartbeat_timeout,
+            connect_timeout=connect_timeout,
             allowed_classes=tuple(_load_class(path) for path in allow),
             curve_secret_key=curve_secret_key,
             curve_authorized_keys=curve_authorized_keys,
@@ -115,6 +127,7 @@ class RemotingOptions:
         options: dict[str, Any] = {
             "heartbeat_interval": self.heartbeat_interval,
             "heartbeat_timeout": self.heartbeat_timeout,
+            "connect_timeout": self.connect_timeout,
         }
         if self.allowed_classes:
             options["allowed_classes"] = self.allowed_classes
