@@ -45,7 +45,7 @@ BAD_INPUT = [
     (["-a", EXAMPLE1, "-r", ":70000"], "the port 70000 is out of range"),
     (["-a", EXAMPLE1, "-r", ":http"], "the port 'http' is not a number"),
     (["-a", EXAMPLE1, "-n", "a/b"], "invalid --name 'a/b': not a valid actor name"),
-    (["-a", EXAMPLE1, "-s", "sometimes"], "'sometimes' is not one of"),
+    (["-a", EXAMPLE1, "-s", "sometimes"], "invalid --supervise 'sometimes'"),
     (["-a", EXAMPLE1, "--heartbeat-timeout", "0.1"], "invalid --heartbeat-timeout"),
     (["-a", EXAMPLE1, "--connect-timeout", "0"], "invalid --connect-timeout 0.0"),
     (["-a", EXAMPLE1, "--allow", "nope_x.Cls"], "invalid --allow 'nope_x.Cls'"),

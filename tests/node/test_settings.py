@@ -61,6 +61,15 @@ def test_params_parse_literals(text: str, expected: dict[str, Any]) -> None:
     assert parse_params(text) == expected
 
 
+def test_params_unquoted_address_hints_quotes() -> None:
+    text = "other_actor=localhost:9700/other"
+
+    with pytest.raises(LaunchError) as caught:
+        parse_params(text)
+
+    assert str(caught.value).endswith("; quote string values")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

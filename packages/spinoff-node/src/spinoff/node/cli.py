@@ -10,7 +10,6 @@ others.
 
 from __future__ import annotations
 
-import enum
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -40,17 +39,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Supervise(enum.StrEnum):
-    """Choices of ``--supervise``."""
-
-    stop = "stop"
-    restart = "restart"
-    resume = "resume"
-
-
-_DEFAULT_SUPERVISE = Supervise(DEFAULTS.supervise)
 
 
 def _version() -> str:
@@ -143,14 +131,17 @@ def run(
         ),
     ] = None,
     supervise: Annotated[
-        Supervise,
+        str,
         typer.Option(
             "-s",
             "--supervise",
+            metavar="stop|restart|resume",
+            # Checked by NodeSettings.parse rather than by a Click choice, so
+            # that a wrong value gets the same one-line error as other options.
             help="What the node does when the actor fails: stop it, restart it"
             " (at most --max-restarts times per --restart-window) or resume it.",
         ),
-    ] = _DEFAULT_SUPERVISE,
+    ] = DEFAULTS.supervise,
     keep_running: Annotated[
         bool,
         typer.Option(
@@ -277,7 +268,7 @@ def run(
         name=name,
         params=params,
         message=message,
-        supervise=supervise.value,
+        supervise=supervise,
         max_restarts=max_restarts,
         restart_window=restart_window,
         keep_running=keep_running,

@@ -175,7 +175,9 @@ def parse_params(text: str, option: str = "--params") -> dict[str, Any]:
         # split them, so commas and '=' inside literals need no special care.
         tree = ast.parse(f"f({text}\n)", mode="eval")
     except SyntaxError as exc:
-        raise LaunchError(option, text, f"syntax error: {exc.msg}", hint) from None
+        raise LaunchError(
+            option, text, f"syntax error: {exc.msg}", f"{hint}; quote string values"
+        ) from None
     call = tree.body
     if not (
         isinstance(call, ast.Call)
