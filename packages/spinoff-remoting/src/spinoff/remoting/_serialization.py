@@ -26,6 +26,7 @@ only, never the actor's own ref.
 from __future__ import annotations
 
 import copyreg
+import enum
 import io
 import pickle
 import sys
@@ -202,7 +203,14 @@ class Codec:
         if key is None:
             raise _NotAllowed(qualified_name(kind), _why_not(obj))
         reducer = copyreg.dispatch_table.get(kind)
-        reduced = reducer(obj) if reducer is not None else obj.__reduce_ex__(PROTOCOL)
+        if isinstance(obj, enum.Enum):
+            # Rebuild members by value: some Python 3.11 releases reduce them
+            # to getattr(cls, name), which would need getattr to be allowed.
+            reduced: Any = (kind, (obj.value,))
+        elif reducer is not None:
+            reduced = reducer(obj)
+        else:
+            reduced = obj.__reduce_ex__(PROTOCOL)
         if not isinstance(reduced, tuple) or not 2 <= len(reduced) <= 6:
             raise _NotAllowed(key, f"{key} reduces to {reduced!r}, a global name")
         func, args, state, list_items, dict_items, setter = reduced + (None,) * (
