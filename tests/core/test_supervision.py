@@ -182,9 +182,7 @@ def test_default_stops_on_constructor_failure(node: Node) -> None:
     assert joined.called
 
 
-def test_pre_start_failure_retried_by_restart_then_given_up(
-    node: Node, events: list[Any]
-) -> None:
+def test_pre_start_failure_hits_restart_limit(node: Node, events: list[Any]) -> None:
     attempts: list[int] = []
 
     class Flaky(Actor):

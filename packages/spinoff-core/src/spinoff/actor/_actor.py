@@ -41,8 +41,8 @@ class Actor:
 
     Subclasses override `receive` and optionally `pre_start`, `post_stop` and
     `supervise`. Each of `receive`, `pre_start` and `post_stop` may be a plain
-    method, a generator that yields Deferreds, or an ``async def`` coroutine;
-    while one of them runs, the actor takes no next message.
+    method, a generator that yields Deferreds, or an ``async def`` coroutine.
+    While one of them runs, the actor takes no next message.
 
     Actors are built by the runtime through `spawn`; calling an actor class
     directly raises `TypeError`.
@@ -84,7 +84,7 @@ class Actor:
         raise Unhandled(message)
 
     def post_stop(self) -> Any:
-        """Run after the children have stopped and before watchers are told."""
+        """Run after the children have stopped, before watchers are notified."""
 
     def supervise(self, exc: BaseException) -> supervision.Decision | None:
         """Decide the fate of a failed child; `Default` unless overridden."""

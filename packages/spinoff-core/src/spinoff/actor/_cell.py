@@ -1,8 +1,8 @@
 """The runtime side of an actor: mailbox, lifecycle, supervision and dispatch.
 
 A `Cell` owns one actor instance and survives its restarts. A node's
-`Dispatcher` runs cells one batch at a time from a FIFO run queue, so sends
-and spawns made while actor code runs are queued instead of nested: no call
+`Dispatcher` runs cells one batch at a time from a FIFO run queue. Sends and
+spawns made while actor code runs are queued instead of nested, so no call
 depth grows with the number of queued messages or chained sends.
 """
 
@@ -76,7 +76,7 @@ def _format_exception(exc: BaseException) -> str:
 
 
 def failure_value(failure: Failure) -> BaseException:
-    """The exception inside `failure` (never None for a Failure of a Deferred)."""
+    """Return the exception inside `failure`, which a Deferred's Failure always has."""
     value = failure.value
     assert value is not None
     return value
@@ -176,9 +176,9 @@ class Cell:
         "busy",
         "callbacks",
         "children",
+        "deferred_failures",
         "dispatcher",
         "factory",
-        "held",
         "hwm_reported",
         "is_process",
         "mailbox",
@@ -229,7 +229,7 @@ class Cell:
         self.callbacks: list[TerminationCallback] | None = None
         self.restarts: deque[float] | None = None
         self.pending: Callable[[], None] | None = None
-        self.held: list[tuple[Any, ...]] | None = None
+        self.deferred_failures: list[tuple[Any, ...]] | None = None
 
     # -- addressing ---------------------------------------------------------
 
@@ -305,7 +305,7 @@ class Cell:
             self.dispatcher.schedule(self)
 
     def ready(self) -> bool:
-        """Whether the cell can take its next user message now."""
+        """Return whether the cell can take its next user message now."""
         if self.state != RUNNING or self.suspended:
             return False
         if self.is_process:
@@ -317,9 +317,9 @@ class Cell:
 
     def wake(self) -> None:
         """Schedule the cell if it has work it can do now."""
-        if self.held and self.can_supervise():
-            held, self.held = self.held, None
-            for message in held:
+        if self.deferred_failures and self.can_supervise():
+            deferred_failures, self.deferred_failures = self.deferred_failures, None
+            for message in deferred_failures:
                 self.send_system(*message)
         if not self.scheduled and (self.system or (self.mailbox and self.ready())):
             self.dispatcher.schedule(self)
@@ -448,9 +448,9 @@ class Cell:
             elif self.state < STOPPING:
                 # Decide once this cell runs again; a restart or stop of
                 # this cell stops the failed child and makes this moot.
-                if self.held is None:
-                    self.held = []
-                self.held.append(message)
+                if self.deferred_failures is None:
+                    self.deferred_failures = []
+                self.deferred_failures.append(message)
 
     # -- lifecycle ------------------------------------------------------------
 

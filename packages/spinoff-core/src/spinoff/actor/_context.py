@@ -2,7 +2,7 @@
 
 The dispatcher sets `current_cell` while it runs actor code, and Twisted's
 `inlineCallbacks` and `Deferred.fromCoroutine` copy the context when a
-generator or coroutine starts, so every later step of that generator sees the
+generator or coroutine starts, so every later step of that generator runs as the
 same actor.
 """
 

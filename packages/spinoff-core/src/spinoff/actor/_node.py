@@ -22,7 +22,7 @@ TEMP = "$temp"
 
 
 class Hub(Protocol):
-    """What a node needs from a remoting transport (see ``spinoff.remoting``)."""
+    """The interface a node calls on its remoting transport (``spinoff.remoting``)."""
 
     address: str
     """This node's canonical ``host:port``."""
@@ -31,7 +31,7 @@ class Hub(Protocol):
         """Called once by the node that owns the hub."""
 
     def is_local(self, address: str) -> bool:
-        """Whether ``host:port`` names this node."""
+        """Return whether ``host:port`` names this node."""
 
     def send(self, ref: Ref, message: Any) -> None:
         """Send to an actor on another node; never raises for delivery problems."""

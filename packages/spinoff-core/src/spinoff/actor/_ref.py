@@ -88,7 +88,7 @@ class Uri:
         return [] if self.path == "/" else self.path[1:].split("/")
 
     def child(self, name: str) -> Uri:
-        """The address of the descendant `name` (which may contain ``/``)."""
+        """Return the address of the descendant `name`, which may contain ``/``."""
         base = "" if self.path == "/" else self.path
         return Uri(self.node, f"{base}/{name.strip('/')}")
 
@@ -161,6 +161,9 @@ class Ref:
         """Send `message` without waiting. Never raises for a dead actor.
 
         A message to a stopped or unknown actor becomes a `DeadLetter` event.
+        For an actor on another node, the hub raises at once when the message
+        cannot travel (``spinoff.remoting.UnserializableMessage`` or
+        ``MessageTooLarge``); delivery problems become events.
         """
         self << message
 
@@ -190,8 +193,8 @@ class Ref:
     def ask(self, message: Any, timeout: float = 5.0) -> Deferred[Any]:
         """Send a request and return a Deferred of the reply.
 
-        The actor receives ``(message, reply_ref)`` and answers with
-        ``reply_ref << answer``; if `message` is callable it is called with
+        The actor receives ``(message, reply_ref)`` and replies with
+        ``reply_ref << reply``; if `message` is callable it is called with
         the reply ref instead and its result is sent. The Deferred fails with
         `Timeout` after `timeout` seconds, with `ActorTerminated` as soon as
         the actor is found dead or stops before answering, and with `NodeDown`

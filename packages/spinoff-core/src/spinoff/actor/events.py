@@ -215,8 +215,8 @@ Subscriber = Callable[[Any], object]
 class _LogLimiter:
     """Lets at most `burst` log lines of one event class through per second.
 
-    Subscribers still get every event; only the log is thinned, and the next
-    line that passes says how many were left out.
+    Subscribers still get every event, because only the log is thinned. The
+    next line that passes states how many were left out.
     """
 
     def __init__(self, burst: int = 20) -> None:

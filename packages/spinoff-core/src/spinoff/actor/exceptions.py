@@ -109,7 +109,7 @@ class NotAnActor(TypeError):
 
 
 class ActorTerminated(RuntimeError):
-    """The actor stopped, or was already dead, before it answered."""
+    """The actor stopped, or was already dead, before it replied."""
 
     def __init__(self, ref: Ref, message: Any = None) -> None:
         super().__init__(ref, message)

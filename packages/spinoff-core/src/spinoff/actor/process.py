@@ -17,7 +17,7 @@ class Process(Actor):
     """An actor whose behaviour is `run`, a generator or ``async def``.
 
     ``MyProcess.using(*args, **kwargs)`` passes the arguments to `run`.
-    Messages wait in the mailbox until `get` asks for them. When `run`
+    Messages wait in the mailbox until `get` requests them. When `run`
     returns, the process stops; when it raises, the supervisor decides.
     """
 
@@ -25,7 +25,7 @@ class Process(Actor):
     _is_process = True
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
-        """The body of the process; override it."""
+        """Run the body of the process; subclasses override it."""
         raise NotImplementedError(f"{type(self).__name__} must define run()")
 
     def get(self, *patterns: Any) -> Deferred[Any]:

@@ -200,7 +200,7 @@ def run(
         float,
         typer.Option(
             metavar="SECONDS",
-            help="Seconds to wait for a new peer node to answer the handshake,"
+            help="Seconds to wait for a new peer node to complete the handshake,"
             " while this node keeps dialing it. Messages sent meanwhile wait and"
             " arrive in order; after that they become dead letters and watchers of"
             " its actors get ('terminated', ref). Nodes may start in either order"

@@ -636,7 +636,7 @@ class Hub:
             self._router.send_multipart([routing_id, frame], zmq.NOBLOCK)
 
     def _unknown_link(self, routing_id: bytes, what: str) -> None:
-        """Answer a frame from a link without a session with REJECT, now and then."""
+        """Reply REJECT to a frame from a link without a session, rate-limited."""
         now = self.reactor.seconds()
         last = self._rejected.get(routing_id)
         if last is not None and now - last < self.settings.heartbeat_interval:
